@@ -1,0 +1,112 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import { CancelledFailure, Context } from '@temporalio/activity';
+import type { Logger } from 'pino';
+import type { ClaudeCallResult, ModelSettings, TokenUsage } from '../shared';
+import { classifyClaudeError } from './classify-claude-error';
+
+/** Input of one model call: everything needed to repeat it identically on retry. */
+export interface CallClaudeInput {
+  jobId: string;
+  message: string;
+  model: ModelSettings;
+}
+
+/** Dependencies of the model-call activity. */
+export interface CallClaudeDeps {
+  anthropic: Anthropic;
+  logger: Logger;
+}
+
+/** Progress recorded with each heartbeat (visible in the Web UI's pending activity). */
+interface CallProgress {
+  phase: 'waiting' | 'streaming';
+  outputChunks: number;
+}
+
+/**
+ * How often to heartbeat for a given heartbeat timeout: three beats per timeout, so one lost or
+ * throttled beat never makes a live worker look dead.
+ */
+function heartbeatIntervalMs(heartbeatTimeoutMs: number | undefined): number {
+  return Math.max(200, Math.floor((heartbeatTimeoutMs ?? 30_000) / 3));
+}
+
+/**
+ * Builds the `callClaude` activity: one streamed Messages API call.
+ *
+ * Heartbeats come from a timer, independent of the stream, so a slow first token or a long
+ * server-side wait never trips the heartbeat timeout while the worker is alive; a dead worker
+ * stops heartbeating and Temporal retries the call elsewhere. Cancellation reaches us through
+ * the heartbeat and aborts the HTTP request via the SDK's `signal`.
+ */
+export function createCallClaude(deps: CallClaudeDeps) {
+  return async function callClaude(input: CallClaudeInput): Promise<ClaudeCallResult> {
+    const ctx = Context.current();
+    const { attempt, heartbeatTimeoutMs } = ctx.info;
+    const log = deps.logger.child({ job_id: input.jobId, attempt });
+    const startedAt = new Date();
+    const progress: CallProgress = { phase: 'waiting', outputChunks: 0 };
+    ctx.heartbeat(progress);
+    const timer = setInterval(() => ctx.heartbeat(progress), heartbeatIntervalMs(heartbeatTimeoutMs));
+    log.debug('model call started');
+    try {
+      const stream = deps.anthropic.messages.stream(
+        {
+          model: input.model.model,
+          max_tokens: input.model.maxTokens,
+          ...(input.model.system ? { system: input.model.system } : {}),
+          messages: [{ role: 'user', content: input.message }],
+        },
+        { signal: ctx.cancellationSignal },
+      );
+      stream.on('text', () => {
+        progress.phase = 'streaming';
+        progress.outputChunks += 1;
+      });
+      const final = await stream.finalMessage();
+      // On abort the SDK may end the stream quietly; partial text must never pass as success.
+      if (ctx.cancellationSignal.aborted) throw new CancelledFailure('Model call cancelled');
+      const text = final.content
+        .filter((block): block is Anthropic.TextBlock => block.type === 'text')
+        .map((block) => block.text)
+        .join('');
+      const usage: TokenUsage = {
+        input_tokens: final.usage.input_tokens,
+        output_tokens: final.usage.output_tokens,
+        ...(final.usage.cache_creation_input_tokens != null
+          ? { cache_creation_input_tokens: final.usage.cache_creation_input_tokens }
+          : {}),
+        ...(final.usage.cache_read_input_tokens != null
+          ? { cache_read_input_tokens: final.usage.cache_read_input_tokens }
+          : {}),
+      };
+      const finishedAt = new Date();
+      log.info(
+        { duration_ms: finishedAt.getTime() - startedAt.getTime(), output_tokens: usage.output_tokens },
+        'model call completed',
+      );
+      return {
+        text,
+        model: final.model,
+        stopReason: final.stop_reason,
+        usage,
+        attempt,
+        startedAt: startedAt.toISOString(),
+        finishedAt: finishedAt.toISOString(),
+      };
+    } catch (err) {
+      if (ctx.cancellationSignal.aborted) {
+        log.info('model call cancelled');
+        throw err instanceof CancelledFailure ? err : new CancelledFailure('Model call cancelled');
+      }
+      const failure = classifyClaudeError(err, attempt);
+      log.warn(
+        { failure_type: failure.type, retryable: !failure.nonRetryable, duration_ms: Date.now() - startedAt.getTime() },
+        'model call failed',
+      );
+      throw failure;
+    } finally {
+      clearInterval(timer);
+    }
+  };
+}

@@ -1,0 +1,108 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { ApplicationFailure } from '@temporalio/activity';
+import { FailureType, type FailureTypeName } from '../shared';
+import { parseRetryAfterMs } from './retry-after';
+
+/** How one class of model-call error is treated. */
+interface Classification {
+  type: FailureTypeName;
+  retryable: boolean;
+  /** Honour the server's retry-after header for this class. */
+  honourRetryAfter: boolean;
+}
+
+/**
+ * The single table of model-call failures, by HTTP status. Statuses not listed fall back to
+ * "5xx = server error, anything else = unknown (retried)".
+ */
+const BY_STATUS: Readonly<Record<number, Classification>> = {
+  400: { type: FailureType.ClaudeInvalidRequest, retryable: false, honourRetryAfter: false },
+  401: { type: FailureType.ClaudeAuthentication, retryable: false, honourRetryAfter: false },
+  403: { type: FailureType.ClaudePermissionDenied, retryable: false, honourRetryAfter: false },
+  404: { type: FailureType.ClaudeInvalidRequest, retryable: false, honourRetryAfter: false },
+  408: { type: FailureType.ClaudeTransient, retryable: true, honourRetryAfter: true },
+  409: { type: FailureType.ClaudeTransient, retryable: true, honourRetryAfter: true },
+  413: { type: FailureType.ClaudeInvalidRequest, retryable: false, honourRetryAfter: false },
+  422: { type: FailureType.ClaudeInvalidRequest, retryable: false, honourRetryAfter: false },
+  429: { type: FailureType.ClaudeRateLimited, retryable: true, honourRetryAfter: true },
+  529: { type: FailureType.ClaudeOverloaded, retryable: true, honourRetryAfter: true },
+};
+
+/** Error `type`s that can arrive in an SSE `error` event, where there is no HTTP status. */
+const BY_ERROR_TYPE: Readonly<Record<string, Classification>> = {
+  overloaded_error: BY_STATUS[529]!,
+  rate_limit_error: BY_STATUS[429]!,
+  api_error: { type: FailureType.ClaudeServerError, retryable: true, honourRetryAfter: false },
+  invalid_request_error: BY_STATUS[400]!,
+  authentication_error: BY_STATUS[401]!,
+  permission_error: BY_STATUS[403]!,
+};
+
+const SERVER_ERROR: Classification = {
+  type: FailureType.ClaudeServerError,
+  retryable: true,
+  honourRetryAfter: true,
+};
+const UNKNOWN: Classification = { type: FailureType.ClaudeUnknown, retryable: true, honourRetryAfter: false };
+const SPEND_LIMIT: Classification = {
+  type: FailureType.ClaudeSpendLimit,
+  retryable: false,
+  honourRetryAfter: false,
+};
+
+/** A 429 or 400 about money, not pace: retrying cannot succeed until someone pays. */
+const SPEND_LIMIT_PATTERN = /spend limit|usage limit|credit balance|billing/i;
+
+/** The `error.type` inside an Anthropic error body, if present. */
+function apiErrorType(err: InstanceType<typeof Anthropic.APIError>): string | undefined {
+  const body = err.error as { error?: { type?: unknown } } | undefined;
+  return typeof body?.error?.type === 'string' ? body.error.type : undefined;
+}
+
+function classifyApiError(err: InstanceType<typeof Anthropic.APIError>): Classification {
+  if ((err.status === 429 || err.status === 400) && SPEND_LIMIT_PATTERN.test(err.message)) {
+    return SPEND_LIMIT;
+  }
+  if (err.status !== undefined) {
+    return BY_STATUS[err.status] ?? (err.status >= 500 ? SERVER_ERROR : UNKNOWN);
+  }
+  const type = apiErrorType(err);
+  return (type && BY_ERROR_TYPE[type]) || { type: FailureType.ClaudeConnection, retryable: true, honourRetryAfter: false };
+}
+
+/** The message shown to clients: the API's own words without request ids or stack traces. */
+function publicMessage(err: unknown): string {
+  if (err instanceof Anthropic.APIError) {
+    const body = err.error as { error?: { message?: unknown } } | undefined;
+    const message = typeof body?.error?.message === 'string' ? body.error.message : err.message;
+    return err.status ? `Claude API ${err.status}: ${message}` : `Claude API: ${message}`;
+  }
+  return err instanceof Error ? err.message : 'Unknown model-call error';
+}
+
+/**
+ * Turns any error thrown while calling Claude into an `ApplicationFailure` with an explicit type,
+ * the retryability from the table above, and — for 429/529 — the server's retry-after as
+ * `nextRetryDelay`, so Temporal (the only retrier) waits exactly as long as Claude asked.
+ */
+export function classifyClaudeError(err: unknown, attempt: number): ApplicationFailure {
+  let classification: Classification;
+  let nextRetryDelay: number | undefined;
+  if (err instanceof Anthropic.APIConnectionTimeoutError) {
+    classification = { type: FailureType.ClaudeTimeout, retryable: true, honourRetryAfter: false };
+  } else if (err instanceof Anthropic.APIConnectionError) {
+    classification = { type: FailureType.ClaudeConnection, retryable: true, honourRetryAfter: false };
+  } else if (err instanceof Anthropic.APIError) {
+    classification = classifyApiError(err);
+    if (classification.honourRetryAfter) nextRetryDelay = parseRetryAfterMs(err.headers ?? undefined);
+  } else {
+    classification = UNKNOWN;
+  }
+  return ApplicationFailure.create({
+    type: classification.type,
+    message: publicMessage(err),
+    nonRetryable: !classification.retryable,
+    nextRetryDelay,
+    details: [{ attempt, status: err instanceof Anthropic.APIError ? (err.status ?? null) : null }],
+  });
+}

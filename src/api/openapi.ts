@@ -1,0 +1,63 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import {
+  chatAcceptedSchema,
+  chatRequestSchema,
+  errorSchema,
+  jobIdParamsSchema,
+  jobViewSchema,
+} from './schemas';
+
+const errorContent = { 'application/json': { schema: errorSchema } };
+
+/**
+ * The OpenAPI document, generated from the same zod schemas that validate requests so the
+ * contract and its documentation cannot drift apart.
+ */
+export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocument']> {
+  const registry = new OpenAPIRegistry();
+  registry.registerPath({
+    method: 'post',
+    path: '/chat',
+    summary: 'Submit a chat job',
+    request: { body: { required: true, content: { 'application/json': { schema: chatRequestSchema } } } },
+    responses: {
+      202: {
+        description: 'Accepted; poll the Location',
+        headers: { Location: { schema: { type: 'string' }, description: '/chat/{job_id}' } },
+        content: { 'application/json': { schema: chatAcceptedSchema } },
+      },
+      400: { description: 'Invalid field or malformed JSON', content: errorContent },
+      413: { description: 'Body or message too large', content: errorContent },
+      415: { description: 'Content-Type is not application/json', content: errorContent },
+      503: { description: 'Temporal unavailable; see Retry-After', content: errorContent },
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/chat/{job_id}',
+    summary: 'Read a chat job',
+    request: { params: jobIdParamsSchema },
+    responses: {
+      200: { description: 'The job', content: { 'application/json': { schema: jobViewSchema } } },
+      400: { description: 'Malformed job id', content: errorContent },
+      404: { description: 'No such job', content: errorContent },
+      503: { description: 'Temporal unavailable; see Retry-After', content: errorContent },
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/healthz',
+    summary: 'Liveness',
+    responses: { 200: { description: 'The process is alive' } },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/readyz',
+    summary: 'Readiness (Temporal reachable)',
+    responses: { 200: { description: 'Ready' }, 503: { description: 'Temporal unreachable' } },
+  });
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: { title: 'Agent Fleet API', version: '0.1.0' },
+  });
+}

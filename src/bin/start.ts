@@ -1,0 +1,112 @@
+import path from 'node:path';
+import { loadConfig } from '../config';
+import { SEARCH_ATTRIBUTES } from '../shared';
+import { startFakeClaude, fakeClaudeOptionsFromEnv, type FakeClaudeServer } from '../fake-claude';
+import { Supervisor } from '../runtime/supervisor';
+import { DEV_SERVER_DYNAMIC_CONFIG, startDevServer, type DevServerHandle } from '../temporal/dev-server';
+import { readTemporalSettings } from '../temporal/settings';
+import { ensureTemporalBinary } from '../temporal/temporal-binary';
+import { exitOnStartupError } from './startup-error';
+
+const projectRoot = path.resolve(__dirname, '..', '..');
+const say = (line: string) => process.stdout.write(`[agent-fleet] ${line}\n`);
+
+/** Polls the API's readiness endpoint until it answers 200. */
+async function waitForApi(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${url}/readyz`);
+      if (res.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`the API did not become ready at ${url} within ${timeoutMs / 1000} s`);
+}
+
+/**
+ * Entry point of `npm start`: the whole stack on one machine — a Temporal dev server (unless
+ * TEMPORAL_ADDRESS names one), the fake Claude (unless ANTHROPIC_API_KEY is set), the API, one
+ * workflow worker and ACTIVITY_WORKERS activity workers, each its own OS process.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const temporalSettings = readTemporalSettings(process.env);
+  let devServer: DevServerHandle | undefined;
+  let fake: FakeClaudeServer | undefined;
+  const supervisor = new Supervisor(say);
+
+  let stopping = false;
+  const stop = async (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`stopping (${reason})…`);
+    await supervisor.stopAll();
+    await fake?.close();
+    await devServer?.stop();
+    say('stopped');
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      stop(signal).then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+  }
+
+  let temporalAddress = temporalSettings.address;
+  let uiUrl: string | undefined;
+  if (temporalSettings.external) {
+    say(`using the Temporal server at ${temporalAddress} (TEMPORAL_ADDRESS)`);
+  } else {
+    const binaryPath = await ensureTemporalBinary({ projectRoot, env: process.env, log: say });
+    devServer = await startDevServer({
+      binaryPath,
+      port: config.stack.temporalDevPort,
+      uiPort: config.stack.temporalUiPort,
+      dbFilename: path.resolve(projectRoot, config.stack.temporalDbFile),
+      searchAttributes: Object.values(SEARCH_ATTRIBUTES),
+      dynamicConfig: DEV_SERVER_DYNAMIC_CONFIG,
+      log: say,
+    });
+    temporalAddress = devServer.address;
+    uiUrl = devServer.uiUrl;
+    say(`Temporal dev server at ${temporalAddress}${devServer.reused ? ' (reused)' : ''}`);
+  }
+
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: temporalAddress };
+  if (!config.claude.apiKey && !config.claude.baseURL) {
+    fake = await startFakeClaude(fakeClaudeOptionsFromEnv(process.env), { port: config.stack.fakeClaudePort });
+    childEnv.ANTHROPIC_BASE_URL = fake.url;
+    say('*'.repeat(78));
+    say(`ANTHROPIC_API_KEY is not set: using the built-in FAKE Claude at ${fake.url}`);
+    say('Answers are deterministic stand-ins. Set ANTHROPIC_API_KEY to talk to the real Claude.');
+    say('*'.repeat(78));
+  }
+
+  const worker = path.join(__dirname, 'worker.js');
+  supervisor.start({ name: 'api', script: path.join(__dirname, 'api.js'), args: [], env: childEnv });
+  supervisor.start({ name: 'worker-workflows', script: worker, args: ['--role=workflows'], env: childEnv });
+  for (let i = 1; i <= config.stack.activityWorkers; i += 1) {
+    supervisor.start({ name: `worker-activities-${i}`, script: worker, args: ['--role=activities'], env: childEnv });
+  }
+
+  const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
+  const apiUrl = `http://${host}:${config.http.port}`;
+  await waitForApi(apiUrl, 60_000);
+  say('');
+  say(`API:           ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json)`);
+  if (uiUrl) say(`Temporal UI:   ${uiUrl}`);
+  say(`Processes:     ${JSON.stringify(supervisor.pids())}`);
+  say('Try it:');
+  say(
+    `  curl -s -X POST ${apiUrl}/chat -H 'Content-Type: application/json' -d '{"user_id":"alice","message":"What is 25 * 17?","priority":"high"}'`,
+  );
+  say(`  curl -s ${apiUrl}/chat/<job_id>`);
+  say('ready. Ctrl-C stops everything.');
+}
+
+main().catch(exitOnStartupError('start'));

@@ -1,0 +1,97 @@
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import type { Worker } from '@temporalio/worker';
+import { z } from 'zod';
+import { createAnthropicClient } from '../activities/anthropic-client';
+import { loadConfig } from '../config';
+import { createLogger } from '../logging/logger';
+import { onShutdown } from '../runtime/shutdown';
+import { installTemporalRuntime } from '../runtime/temporal-runtime';
+import { connectWorkerConnection } from '../temporal/connection';
+import { readTemporalSettings } from '../temporal/settings';
+import { createActivityWorker, createWorkflowWorker } from '../worker/create-workers';
+import { exitOnStartupError } from './startup-error';
+
+const argsSchema = z.object({
+  role: z.enum(['workflows', 'activities', 'all'], {
+    error: '--role must be workflows, activities or all',
+  }),
+});
+
+/**
+ * Entry point: a worker process (`npm run worker -- --role=activities`). Workflow workers and
+ * activity workers are separate processes on separate task queues so each fleet scales alone.
+ */
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { role: { type: 'string', default: 'all' } } });
+  const parsedArgs = argsSchema.safeParse(values);
+  if (!parsedArgs.success) throw new Error(parsedArgs.error.issues.map((i) => i.message).join('; '));
+  const { role } = parsedArgs.data;
+  const config = loadConfig(process.env);
+  const logger = createLogger({ name: `worker-${role}`, level: config.logLevel, pretty: config.logPretty });
+  installTemporalRuntime(logger);
+  const temporal = readTemporalSettings(process.env);
+  const connection = await connectWorkerConnection(temporal);
+  const identity = `${role}:${process.pid}@${hostname()}`;
+  const base = {
+    connection,
+    namespace: temporal.namespace,
+    shutdownGraceMs: config.worker.shutdownGraceMs,
+    identity,
+  };
+
+  const workers: Worker[] = [];
+  if (role === 'workflows' || role === 'all') {
+    workers.push(
+      await createWorkflowWorker({
+        ...base,
+        taskQueue: config.taskQueues.workflows,
+        workflowBundlePath: config.worker.workflowBundlePath,
+        maxConcurrentWorkflowTasks: config.worker.maxConcurrentWorkflowTasks,
+      }),
+    );
+  }
+  if (role === 'activities' || role === 'all') {
+    const anthropic = createAnthropicClient({
+      apiKey: config.claude.apiKey,
+      baseURL: config.claude.baseURL,
+      timeoutMs: config.claude.policy.attemptTimeoutMs,
+    });
+    workers.push(
+      await createActivityWorker({
+        ...base,
+        taskQueue: config.taskQueues.activities,
+        anthropic,
+        logger,
+        maxConcurrentClaudeCalls: config.worker.maxConcurrentClaudeCalls,
+      }),
+    );
+  }
+  logger.info(
+    {
+      identity,
+      temporal: temporal.address,
+      claude: config.claude.baseURL ?? 'api.anthropic.com',
+      task_queues: role === 'all' ? config.taskQueues : role === 'workflows' ? config.taskQueues.workflows : config.taskQueues.activities,
+    },
+    'worker polling',
+  );
+  // run() resolves once shutdown has drained in-flight tasks (or the grace time expired).
+  const running = Promise.all(workers.map((worker) => worker.run()));
+  onShutdown(async (reason) => {
+    logger.info({ reason }, 'worker shutting down');
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+    await connection.close();
+    logger.info('worker stopped');
+  });
+  try {
+    await running;
+  } catch (err) {
+    // A worker whose run() failed must not linger looking healthy: exit so it gets restarted.
+    logger.fatal({ err }, 'worker failed');
+    process.exit(1);
+  }
+}
+
+main().catch(exitOnStartupError('worker'));

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/** Parses "true"/"false"/"1"/"0"/"yes"/"no" strictly, so a typo is an error rather than false. */
+const booleanFromEnv = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** A task queue name: printable, short, no whitespace (Temporal limits names to 1000 bytes). */
+const taskQueueName = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,200}$/, 'letters, digits and . _ : - only (1-200 characters)');
+
+/**
+ * Every environment variable Agent Fleet reads (Temporal connection settings are read separately
+ * by src/temporal, the only place addresses and TLS are handled). `.env.example` documents each.
+ */
+export const envSchema = z.object({
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PRETTY: booleanFromEnv.optional(),
+
+  PORT: int(0, 65535).default(8000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  MAX_MESSAGE_CHARS: int(1, 10_000_000).default(100_000),
+  STATUS_QUERY_TIMEOUT_MS: int(100, 60_000).default(2_000),
+  FINISHED_JOB_CACHE_SIZE: int(0, 1_000_000).default(10_000),
+  API_SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
+
+  WORKFLOW_TASK_QUEUE: taskQueueName.default('agent-fleet-workflows'),
+  ACTIVITY_TASK_QUEUE: taskQueueName.default('agent-fleet-claude'),
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+  MAX_CONCURRENT_CLAUDE_CALLS: int(1, 100_000).default(200),
+  MAX_CONCURRENT_WORKFLOW_TASKS: int(1, 10_000).default(100),
+  WORKER_SHUTDOWN_GRACE_MS: int(0, 3_600_000).default(60_000),
+
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  ANTHROPIC_BASE_URL: z.url().optional(),
+  CLAUDE_MODEL: z.string().min(1).default('claude-sonnet-4-5'),
+  CLAUDE_MAX_TOKENS: int(1, 128_000).default(1024),
+  CLAUDE_SYSTEM_PROMPT: z.string().min(1).optional(),
+
+  CLAUDE_MAX_ATTEMPTS: int(1, 100).default(6),
+  CLAUDE_INITIAL_RETRY_MS: int(10, 600_000).default(1_000),
+  CLAUDE_MAX_RETRY_MS: int(10, 3_600_000).default(30_000),
+  CLAUDE_HEARTBEAT_TIMEOUT_MS: int(1_000, 600_000).default(5_000),
+  CLAUDE_ATTEMPT_TIMEOUT_MS: int(1_000, 3_600_000).default(300_000),
+  JOB_DEADLINE_MS: int(1_000, 7 * 24 * 3_600_000).default(900_000),
+
+  ACTIVITY_WORKERS: int(0, 64).default(2),
+  FAKE_CLAUDE_PORT: int(0, 65535).default(4010),
+  TEMPORAL_DEV_PORT: int(1, 65535).default(7233),
+  TEMPORAL_UI_PORT: int(1, 65535).default(8233),
+  TEMPORAL_DB_FILE: z.string().min(1).default('.temporal/dev.sqlite'),
+});
+
+/** The raw, validated environment. */
+export type EnvSettings = z.infer<typeof envSchema>;

@@ -1,0 +1,21 @@
+/**
+ * Runs `stop` once on SIGINT/SIGTERM, or when a supervising parent (`npm start`) goes away — the
+ * IPC channel closing is how a child learns its parent died, so no process is left orphaned.
+ */
+export function onShutdown(stop: (reason: string) => Promise<void>): void {
+  let stopping = false;
+  const trigger = (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    stop(reason).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`shutdown failed: ${(err as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => trigger('SIGINT'));
+  process.once('SIGTERM', () => trigger('SIGTERM'));
+  if (process.send) process.once('disconnect', () => trigger('parent exited'));
+}

@@ -1,0 +1,22 @@
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import type { Logger } from 'pino';
+
+const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
+
+/**
+ * Installs the Temporal worker runtime once per process, routing the SDK's own log lines into our
+ * structured logger. The runtime also handles SIGINT/SIGTERM by shutting workers down gracefully.
+ */
+export function installTemporalRuntime(logger: Logger): void {
+  Runtime.install({
+    logger: new DefaultLogger('WARN', (entry) => {
+      logger[PINO_LEVEL[entry.level]]({ ...entry.meta, component: 'temporal-sdk' }, entry.message);
+    }),
+  });
+}

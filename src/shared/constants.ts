@@ -1,0 +1,19 @@
+/** Names shared by the API, workers, launcher and tests. */
+
+/** Workflow type name of a single chat job. */
+export const CHAT_WORKFLOW_TYPE = 'chatWorkflow';
+
+/** Default task queue polled by workflow workers. */
+export const DEFAULT_WORKFLOW_TASK_QUEUE = 'agent-fleet-workflows';
+
+/** Default task queue polled by the activity workers that call Claude. */
+export const DEFAULT_ACTIVITY_TASK_QUEUE = 'agent-fleet-claude';
+
+/**
+ * Custom search attributes set on every chat workflow, so operators can filter jobs in the
+ * Temporal Web UI (e.g. `AgentFleetUserId = "alice"`). The dev-server launcher registers them.
+ */
+export const SEARCH_ATTRIBUTES = {
+  userId: { name: 'AgentFleetUserId', type: 'Keyword' },
+  priority: { name: 'AgentFleetPriority', type: 'Int' },
+} as const;

@@ -1,0 +1,4 @@
+export * from './constants';
+export * from './failure-types';
+export * from './job';
+export * from './messages';

@@ -1,0 +1,108 @@
+/** Sandbox-safe job types shared by the API, the workflows and the activities. */
+
+/** Lifecycle of a chat job as clients see it. */
+export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
+
+/** Numeric priority: 1 = high, 2 = medium, 3 = normal (the replaced design's scale). */
+export type PriorityLevel = 1 | 2 | 3;
+
+/** Names accepted for each numeric priority. */
+export const PRIORITY_NAMES: Readonly<Record<'high' | 'medium' | 'normal', PriorityLevel>> = {
+  high: 1,
+  medium: 2,
+  normal: 3,
+};
+
+/** The default priority of a job that names none. */
+export const DEFAULT_PRIORITY: PriorityLevel = 3;
+
+/**
+ * Temporal priority keys run 1 (highest) to 5; our three levels map onto 1, 2 and 3 so that
+ * Temporal's default (3) equals our "normal" and work started by other tools is not starved.
+ */
+export function toTemporalPriorityKey(priority: PriorityLevel): number {
+  return priority;
+}
+
+/** Retry and timeout settings for the model call, fixed when the job is submitted. */
+export interface ClaudeCallPolicy {
+  /** Maximum attempts of the model call (1 = no retry). */
+  maxAttempts: number;
+  /** First retry delay in milliseconds. */
+  initialRetryMs: number;
+  /** Upper bound of the retry delay in milliseconds. */
+  maxRetryMs: number;
+  /** A live worker heartbeats well within this; a dead one is noticed after it. */
+  heartbeatTimeoutMs: number;
+  /** Bound on one attempt. */
+  attemptTimeoutMs: number;
+  /** Bound on the whole call, all attempts and backoff included. */
+  deadlineMs: number;
+}
+
+/** The model settings a job runs with, fixed at submission so a retry never changes them. */
+export interface ModelSettings {
+  model: string;
+  maxTokens: number;
+  system?: string;
+}
+
+/** Everything a chat workflow needs; it is the workflow's only input (it reads no environment). */
+export interface ChatJobInput {
+  jobId: string;
+  userId: string;
+  message: string;
+  priority: PriorityLevel;
+  /** ISO-8601 time the API accepted the job. */
+  submittedAt: string;
+  model: ModelSettings;
+  policy: ClaudeCallPolicy;
+  /** Task queue of the activity workers that call Claude. */
+  activityTaskQueue: string;
+}
+
+/** Token usage reported by the model. */
+export interface TokenUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens?: number;
+  cache_read_input_tokens?: number;
+}
+
+/** What one successful model call returns to the workflow. */
+export interface ClaudeCallResult {
+  text: string;
+  model: string;
+  stopReason: string | null;
+  usage: TokenUsage;
+  /** Temporal attempt number that succeeded (1 = first). */
+  attempt: number;
+  /** ISO-8601 time the successful attempt started. */
+  startedAt: string;
+  /** ISO-8601 time the successful attempt finished. */
+  finishedAt: string;
+}
+
+/** A failure as clients see it: a stable type and a human message, never a stack. */
+export interface JobError {
+  type: string;
+  message: string;
+}
+
+/** The state a chat workflow exposes through its status query and returns as its result. */
+export interface ChatJobState {
+  jobId: string;
+  userId: string;
+  status: JobStatus;
+  priority: PriorityLevel;
+  submittedAt: string;
+  startedAt?: string;
+  completedAt?: string;
+  response?: string;
+  model?: string;
+  stopReason?: string | null;
+  usage?: TokenUsage;
+  /** Model-call attempts the workflow knows of (the live attempt count comes from Temporal). */
+  attempts: number;
+  error?: JobError;
+}

@@ -1,0 +1,89 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  TimeoutFailure,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+import { FailureType, getJobStatusQuery, type ChatJobInput, type ChatJobState, type JobError } from '../shared';
+import { claudeCallOptions } from './activity-options';
+
+type Activities = ReturnType<typeof createActivities>;
+
+/**
+ * One chat job: a single model call on the activity workers' task queue, retried by Temporal.
+ *
+ * The returned state is the job's final view; on failure the same view travels in the failure's
+ * details so the API can show it without replaying the workflow.
+ */
+export async function chatWorkflow(input: ChatJobInput): Promise<ChatJobState> {
+  const state: ChatJobState = {
+    jobId: input.jobId,
+    userId: input.userId,
+    status: 'queued',
+    priority: input.priority,
+    submittedAt: input.submittedAt,
+    attempts: 0,
+  };
+  setHandler(getJobStatusQuery, () => state);
+
+  const { callClaude } = proxyActivities<Activities>(
+    claudeCallOptions(input.policy, input.activityTaskQueue, input.priority),
+  );
+
+  try {
+    const result = await callClaude({ jobId: input.jobId, message: input.message, model: input.model });
+    state.status = 'completed';
+    state.response = result.text;
+    state.model = result.model;
+    state.stopReason = result.stopReason;
+    state.usage = result.usage;
+    state.attempts = result.attempt;
+    state.startedAt = result.startedAt;
+    state.completedAt = result.finishedAt;
+    return state;
+  } catch (err) {
+    // `new Date()` inside a workflow is the deterministic workflow-task time, safe to record.
+    state.completedAt = new Date().toISOString();
+    if (isCancellation(err)) {
+      state.status = 'cancelled';
+      throw err;
+    }
+    state.status = 'failed';
+    state.error = describeFailure(err);
+    state.attempts = attemptsFromFailure(err) ?? state.attempts;
+    throw ApplicationFailure.create({
+      type: state.error.type,
+      message: state.error.message,
+      nonRetryable: true,
+      details: [state],
+    });
+  }
+}
+
+/** The client-facing type and message of whatever ended the model call. */
+function describeFailure(err: unknown): JobError {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) {
+    return { type: cause.type ?? FailureType.ClaudeUnknown, message: cause.message };
+  }
+  if (cause instanceof TimeoutFailure) {
+    return { type: FailureType.JobDeadlineExceeded, message: 'The job did not finish before its deadline' };
+  }
+  return {
+    type: FailureType.ClaudeUnknown,
+    message: cause instanceof Error ? cause.message : 'The model call failed',
+  };
+}
+
+/** The attempt count the activity recorded in its last failure's details, if any. */
+function attemptsFromFailure(err: unknown): number | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  if (cause instanceof ApplicationFailure) {
+    const detail = cause.details?.[0] as { attempt?: unknown } | undefined;
+    if (typeof detail?.attempt === 'number') return detail.attempt;
+  }
+  return undefined;
+}

@@ -1,0 +1,136 @@
+/**
+ * An in-process Agent Fleet stack for integration tests: the real API over real HTTP, real
+ * Temporal workers (in this process) on the shared test server, and the fake Claude over HTTP.
+ */
+import path from 'node:path';
+import type { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import pino from 'pino';
+import { createAnthropicClient } from '../../src/activities/anthropic-client';
+import { loadConfig, type AppConfig } from '../../src/config';
+import { startFakeClaude, type FakeClaudeOptions, type FakeClaudeServer } from '../../src/fake-claude';
+import { startApiServer, type ApiServerHandle } from '../../src/runtime/api-server';
+import { createActivityWorker, createWorkflowWorker } from '../../src/worker/create-workers';
+import { connectTestClient, testTemporal, uniqueTaskQueue } from './temporal';
+
+/** The workflow bundle `npm run build` produced (npm test builds before jest runs). */
+export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..', '..', 'dist', 'workflow-bundle.js');
+
+/** Options of {@link startTestStack}. */
+export interface TestStackOptions {
+  /** Extra environment for loadConfig (strings, as in a real environment). */
+  env?: Record<string, string>;
+  fake?: FakeClaudeOptions;
+  /** Start in-process workers right away (default true). */
+  workers?: boolean;
+  /** Run the Claude activities in this process too (default true); false = spawn your own. */
+  inProcessActivities?: boolean;
+}
+
+/** A running test stack. */
+export interface TestStack {
+  config: AppConfig;
+  client: Client;
+  apiUrl: string;
+  fake: FakeClaudeServer;
+  /** The env given to loadConfig, for spawning real worker processes against the same queues. */
+  env: Record<string, string>;
+  startWorkers(): Promise<void>;
+  stopWorkers(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Keeps the SDK's worker-state chatter out of test output; warnings and errors still show. */
+function quietTemporalRuntime(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Already installed in this process by an earlier test file: fine.
+  }
+}
+
+/** Starts a stack on unique task queues so parallel test files never share work. */
+export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
+  quietTemporalRuntime();
+  const fake = await startFakeClaude(options.fake ?? {});
+  const env: Record<string, string> = {
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    LOG_PRETTY: 'false',
+    WORKFLOW_TASK_QUEUE: uniqueTaskQueue('wf'),
+    ACTIVITY_TASK_QUEUE: uniqueTaskQueue('claude'),
+    ANTHROPIC_BASE_URL: fake.url,
+    CLAUDE_INITIAL_RETRY_MS: '100',
+    CLAUDE_MAX_RETRY_MS: '2000',
+    CLAUDE_HEARTBEAT_TIMEOUT_MS: '3000',
+    WORKER_SHUTDOWN_GRACE_MS: '2000',
+    API_SHUTDOWN_GRACE_MS: '1000',
+    ...options.env,
+  };
+  const config = loadConfig(env);
+  const logger = pino({ level: 'silent' });
+  const { client, connection } = await connectTestClient();
+  const api: ApiServerHandle = await startApiServer({ client, config, logger });
+
+  let nativeConnection: NativeConnection | undefined;
+  let workers: Worker[] = [];
+  let running: Promise<unknown> | undefined;
+
+  async function startWorkers(): Promise<void> {
+    if (running) return;
+    nativeConnection ??= await NativeConnection.connect({ address: testTemporal().address });
+    const base = {
+      connection: nativeConnection,
+      namespace: testTemporal().namespace,
+      shutdownGraceMs: config.worker.shutdownGraceMs,
+    };
+    workers = [
+      await createWorkflowWorker({
+        ...base,
+        taskQueue: config.taskQueues.workflows,
+        workflowBundlePath: WORKFLOW_BUNDLE_PATH,
+        maxConcurrentWorkflowTasks: config.worker.maxConcurrentWorkflowTasks,
+      }),
+    ];
+    if (options.inProcessActivities !== false) {
+      workers.push(
+        await createActivityWorker({
+          ...base,
+          taskQueue: config.taskQueues.activities,
+          anthropic: createAnthropicClient({ baseURL: fake.url, timeoutMs: 30_000 }),
+          logger,
+          maxConcurrentClaudeCalls: config.worker.maxConcurrentClaudeCalls,
+        }),
+      );
+    }
+    running = Promise.all(workers.map((worker) => worker.run()));
+  }
+
+  async function stopWorkers(): Promise<void> {
+    if (!running) return;
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+    running = undefined;
+    workers = [];
+  }
+
+  if (options.workers !== false) await startWorkers();
+
+  return {
+    config,
+    client,
+    apiUrl: api.url,
+    fake,
+    env,
+    startWorkers,
+    stopWorkers,
+    async close() {
+      await stopWorkers();
+      await nativeConnection?.close();
+      await api.close();
+      await (connection as Connection).close();
+      await fake.close();
+    },
+  };
+}
