@@ -53,6 +53,12 @@ const SPEND_LIMIT: Classification = {
 /** A 429 or 400 about money, not pace: retrying cannot succeed until someone pays. */
 const SPEND_LIMIT_PATTERN = /spend limit|usage limit|credit balance|billing/i;
 
+/**
+ * A connection cut in the middle of a streamed body surfaces from fetch as a plain error
+ * ("terminated", "other side closed", ECONNRESET) rather than an SDK connection error.
+ */
+const CONNECTION_DROP_PATTERN = /terminated|other side closed|socket hang up|ECONNRESET|EPIPE|fetch failed/i;
+
 /** The `error.type` inside an Anthropic error body, if present. */
 function apiErrorType(err: InstanceType<typeof Anthropic.APIError>): string | undefined {
   const body = err.error as { error?: { type?: unknown } } | undefined;
@@ -95,6 +101,8 @@ export function classifyClaudeError(err: unknown, attempt: number): ApplicationF
   } else if (err instanceof Anthropic.APIError) {
     classification = classifyApiError(err);
     if (classification.honourRetryAfter) nextRetryDelay = parseRetryAfterMs(err.headers ?? undefined);
+  } else if (err instanceof Error && CONNECTION_DROP_PATTERN.test(`${err.message} ${String(err.cause ?? '')}`)) {
+    classification = { type: FailureType.ClaudeConnection, retryable: true, honourRetryAfter: false };
   } else {
     classification = UNKNOWN;
   }

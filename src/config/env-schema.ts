@@ -37,7 +37,7 @@ export const envSchema = z.object({
 
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
   ANTHROPIC_BASE_URL: z.url().optional(),
-  CLAUDE_MODEL: z.string().min(1).default('claude-sonnet-4-5'),
+  CLAUDE_MODEL: z.string().min(1).default('claude-sonnet-4-6'),
   CLAUDE_MAX_TOKENS: int(1, 128_000).default(1024),
   CLAUDE_SYSTEM_PROMPT: z.string().min(1).optional(),
 

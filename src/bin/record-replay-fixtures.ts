@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import pino from 'pino';
+import { createAnthropicClient } from '../activities/anthropic-client';
+import { loadConfig } from '../config';
+import { startFakeClaude } from '../fake-claude';
+import { CHAT_WORKFLOW_TYPE, DEFAULT_PRIORITY, SEARCH_ATTRIBUTES, type ChatJobInput } from '../shared';
+import { DEV_SERVER_DYNAMIC_CONFIG, startDevServer } from '../temporal/dev-server';
+import { getFreePort } from '../temporal/free-port';
+import { ensureTemporalBinary } from '../temporal/temporal-binary';
+import { createActivityWorker, createWorkflowWorker } from '../worker/create-workers';
+import { exitOnStartupError } from './startup-error';
+
+const projectRoot = path.resolve(__dirname, '..', '..');
+const fixturesDir = path.join(projectRoot, 'test', 'fixtures', 'histories');
+
+/** One recorded scenario: a message (with fake-Claude directives) and how the job ends. */
+interface Scenario {
+  name: string;
+  message: string;
+  cancelAfterMs?: number;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'chat-completed', message: 'What is 25 * 17?' },
+  { name: 'chat-retried-then-completed', message: 'What is 6 * 7? [[fake fail=429:1,500]]' },
+  { name: 'chat-failed-non-retryable', message: 'Hello [[fake fail=400]]' },
+  { name: 'chat-cancelled', message: 'Hang forever [[fake fail=hang]]', cancelAfterMs: 1_500 },
+];
+
+/**
+ * Developer tool (`npm run fixtures:record`): runs each scenario on a throwaway dev server with
+ * the current workflow code and saves its history under test/fixtures/histories. The replay test
+ * replays every saved history against the current code, so a change that breaks determinism
+ * fails CI. Record new fixtures whenever workflow code changes; keep the old ones.
+ */
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const binaryPath = await ensureTemporalBinary({ projectRoot, env: process.env, log: console.log });
+  const server = await startDevServer({
+    binaryPath,
+    port: await getFreePort(),
+    uiPort: false,
+    searchAttributes: Object.values(SEARCH_ATTRIBUTES),
+    dynamicConfig: DEV_SERVER_DYNAMIC_CONFIG,
+    reuseExisting: false,
+  });
+  const fake = await startFakeClaude();
+  const config = loadConfig({ ANTHROPIC_BASE_URL: fake.url, CLAUDE_INITIAL_RETRY_MS: '100' });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  const nativeConnection = await NativeConnection.connect({ address: server.address });
+  const base = { connection: nativeConnection, namespace: 'default', shutdownGraceMs: 1_000 };
+  const workers = [
+    await createWorkflowWorker({
+      ...base,
+      taskQueue: config.taskQueues.workflows,
+      maxConcurrentWorkflowTasks: 10,
+    }),
+    await createActivityWorker({
+      ...base,
+      taskQueue: config.taskQueues.activities,
+      anthropic: createAnthropicClient({ baseURL: fake.url, timeoutMs: 30_000 }),
+      logger: pino({ level: 'silent' }),
+      maxConcurrentClaudeCalls: 10,
+    }),
+  ];
+  const running = Promise.all(workers.map((worker) => worker.run()));
+  await mkdir(fixturesDir, { recursive: true });
+  try {
+    for (const scenario of SCENARIOS) {
+      const jobId = randomUUID();
+      const input: ChatJobInput = {
+        jobId,
+        userId: 'fixture-user',
+        message: scenario.message,
+        priority: DEFAULT_PRIORITY,
+        submittedAt: new Date().toISOString(),
+        model: config.claude.model,
+        policy: config.claude.policy,
+        activityTaskQueue: config.taskQueues.activities,
+      };
+      const handle = await client.workflow.start(CHAT_WORKFLOW_TYPE, {
+        taskQueue: config.taskQueues.workflows,
+        workflowId: jobId,
+        args: [input],
+      });
+      if (scenario.cancelAfterMs !== undefined) {
+        await new Promise((resolve) => setTimeout(resolve, scenario.cancelAfterMs));
+        await handle.cancel();
+      }
+      try {
+        await handle.result();
+      } catch (err) {
+        if (!(err instanceof WorkflowFailedError)) throw err;
+      }
+      const history = await handle.fetchHistory();
+      const file = path.join(fixturesDir, `${scenario.name}.json`);
+      await writeFile(file, historyToJSON(history));
+      console.log(`recorded ${path.relative(projectRoot, file)} (${history.events?.length ?? 0} events)`);
+    }
+  } finally {
+    for (const worker of workers) worker.shutdown();
+    await running;
+    await nativeConnection.close();
+    await connection.close();
+    await fake.close();
+    await server.stop();
+  }
+}
+
+main().catch(exitOnStartupError('record-replay-fixtures'));

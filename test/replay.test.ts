@@ -1,0 +1,45 @@
+/**
+ * Determinism guard: every workflow history committed under test/fixtures/histories replays
+ * against the current workflow code. A change that would break running workflows fails here.
+ * Record new fixtures with `npm run fixtures:record` after changing workflow code (keep old ones).
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { WORKFLOW_BUNDLE_PATH } from './helpers/stack';
+
+const fixturesDir = path.join(__dirname, 'fixtures', 'histories');
+const fixtureFiles = readdirSync(fixturesDir).filter((file) => file.endsWith('.json'));
+
+it('has recorded fixtures for every ending of a chat job', () => {
+  expect(fixtureFiles).toEqual(
+    expect.arrayContaining([
+      'chat-completed.json',
+      'chat-retried-then-completed.json',
+      'chat-failed-non-retryable.json',
+      'chat-cancelled.json',
+    ]),
+  );
+});
+
+it('replays every recorded history against the current workflow code without error', async () => {
+  const histories = fixtureFiles.map((file) => ({
+    workflowId: file,
+    history: historyFromJSON(JSON.parse(readFileSync(path.join(fixturesDir, file), 'utf8'))),
+  }));
+  const results: { workflowId: string; error?: unknown }[] = [];
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } },
+    histories,
+  )) {
+    results.push(result);
+  }
+  expect(results.map((result) => result.workflowId).sort()).toEqual([...fixtureFiles].sort());
+  for (const result of results) {
+    expect({ fixture: result.workflowId, error: result.error ? String(result.error) : undefined }).toEqual({
+      fixture: result.workflowId,
+      error: undefined,
+    });
+  }
+});
