@@ -9,7 +9,7 @@ import tseslint from 'typescript-eslint';
 const sandboxRestrictedImports = {
   patterns: [
     {
-      group: ['*', '!@temporalio/workflow', '!@temporalio/common', '!./*', '!../shared', '!../shared/*'],
+      regex: '^(?!@temporalio/workflow$|@temporalio/common$|\\./|\\.\\./shared(/|$)).*',
       message:
         'Workflow and shared code must stay deterministic: import only @temporalio/workflow, @temporalio/common, ./* and ../shared (use `import type` for activities).',
       allowTypeImports: true,
@@ -18,7 +18,17 @@ const sandboxRestrictedImports = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.temporal/**', 'coverage/**', 'test/fixtures/**', '**/*.js', '**/*.mjs'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      '.temporal/**',
+      'coverage/**',
+      'test/fixtures/**',
+      '**/*.js',
+      '**/*.mjs',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -28,8 +38,14 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+      '@typescript-eslint/no-misused-promises': [
+        'error',
+        { checksVoidReturn: { arguments: false } },
+      ],
     },
   },
   {
@@ -40,11 +56,18 @@ export default tseslint.config(
         'error',
         { name: 'setTimeout', message: 'Use sleep() from @temporalio/workflow.' },
         { name: 'setInterval', message: 'Use sleep() in a loop from @temporalio/workflow.' },
-        { name: 'process', message: 'Workflows must not read the environment: pass values in the input.' },
+        {
+          name: 'process',
+          message: 'Workflows must not read the environment: pass values in the input.',
+        },
       ],
       'no-restricted-properties': [
         'error',
-        { object: 'Date', property: 'now', message: 'Never branch on wall-clock time in workflows.' },
+        {
+          object: 'Date',
+          property: 'now',
+          message: 'Never branch on wall-clock time in workflows.',
+        },
         { object: 'Math', property: 'random', message: 'Use uuid4() or deterministic input.' },
       ],
     },

@@ -9,6 +9,6 @@ module.exports = {
   testTimeout: 120000,
   maxWorkers: 2,
   transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }],
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   },
 };

@@ -17,7 +17,11 @@ afterAll(async () => {
 });
 
 /** Submits a message tagged with a unique fake-Claude key and returns the job id and key. */
-async function submit(message: string, extraDirective = '', priority?: string): Promise<{ jobId: string; key: string }> {
+async function submit(
+  message: string,
+  extraDirective = '',
+  priority?: string,
+): Promise<{ jobId: string; key: string }> {
   const key = randomUUID();
   const res = await postJson<{ job_id: string }>(`${stack.apiUrl}/chat`, {
     user_id: 'jobs-user',
@@ -53,7 +57,11 @@ it('retries 429 (honouring retry-after) and 500 under Temporal, then completes',
   expect(job.status).toBe('completed');
   expect(job.response).toContain('42');
   expect(job.attempts).toBe(3);
-  expect(stack.fake.callsForKey(key).map((call) => call.outcome)).toEqual(['rate_limited', 'server_error', 'ok']);
+  expect(stack.fake.callsForKey(key).map((call) => call.outcome)).toEqual([
+    'rate_limited',
+    'server_error',
+    'ok',
+  ]);
   // The retry after the 429 waited for retry-after (1 s), not the 100 ms initial interval.
   const [first, second] = stack.fake.callsForKey(key);
   expect(Date.parse(second!.at) - Date.parse(first!.at)).toBeGreaterThanOrEqual(900);
@@ -86,7 +94,9 @@ it('answers GET while no worker is running, for finished and for waiting jobs', 
     expect(view.body.status).toBe('queued');
     expect(stack.fake.callsForKey(waiting.key)).toHaveLength(0);
     // A second poll while workers are still away answers just the same.
-    expect((await requestJson<JobBody>(`${stack.apiUrl}/chat/${waiting.jobId}`)).body.status).toBe('queued');
+    expect((await requestJson<JobBody>(`${stack.apiUrl}/chat/${waiting.jobId}`)).body.status).toBe(
+      'queued',
+    );
 
     await stack.startWorkers();
     const job = await finished(waiting.jobId);

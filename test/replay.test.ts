@@ -37,7 +37,10 @@ it('replays every recorded history against the current workflow code without err
   }
   expect(results.map((result) => result.workflowId).sort()).toEqual([...fixtureFiles].sort());
   for (const result of results) {
-    expect({ fixture: result.workflowId, error: result.error ? String(result.error) : undefined }).toEqual({
+    expect({
+      fixture: result.workflowId,
+      error: result.error instanceof Error ? result.error.message : result.error,
+    }).toEqual({
       fixture: result.workflowId,
       error: undefined,
     });

@@ -21,7 +21,10 @@ beforeAll(async () => {
     TEMPORAL_ADDRESS: testTemporal().address,
     TEMPORAL_NAMESPACE: testTemporal().namespace,
   };
-  workers = [spawnEntryPoint('worker', ['--role=activities'], env), spawnEntryPoint('worker', ['--role=activities'], env)];
+  workers = [
+    spawnEntryPoint('worker', ['--role=activities'], env),
+    spawnEntryPoint('worker', ['--role=activities'], env),
+  ];
   await Promise.all(workers.map((worker) => worker.waitForOutput(/worker polling/)));
 });
 
@@ -48,7 +51,8 @@ it('retries a SIGKILLed worker’s call on the other worker; one result, two mod
     const pending = (await handle.describe()).raw.pendingActivities?.[0];
     const identity = pending?.lastWorkerIdentity ?? '';
     const match = /^activities:(\d+)@/.exec(identity);
-    if (pending?.state === 2 && match && stack.fake.callsForKey(key).length === 1) victimPid = Number(match[1]);
+    if (Number(pending?.state) === 2 && match && stack.fake.callsForKey(key).length === 1)
+      victimPid = Number(match[1]);
     else await new Promise((resolve) => setTimeout(resolve, 100));
   }
   expect(victimPid).toBeDefined();

@@ -47,7 +47,10 @@ export function createCallClaude(deps: CallClaudeDeps) {
     const startedAt = new Date();
     const progress: CallProgress = { phase: 'waiting', outputChunks: 0 };
     ctx.heartbeat(progress);
-    const timer = setInterval(() => ctx.heartbeat(progress), heartbeatIntervalMs(heartbeatTimeoutMs));
+    const timer = setInterval(
+      () => ctx.heartbeat(progress),
+      heartbeatIntervalMs(heartbeatTimeoutMs),
+    );
     log.debug('model call started');
     try {
       const stream = deps.anthropic.messages.stream(
@@ -82,7 +85,10 @@ export function createCallClaude(deps: CallClaudeDeps) {
       };
       const finishedAt = new Date();
       log.info(
-        { duration_ms: finishedAt.getTime() - startedAt.getTime(), output_tokens: usage.output_tokens },
+        {
+          duration_ms: finishedAt.getTime() - startedAt.getTime(),
+          output_tokens: usage.output_tokens,
+        },
         'model call completed',
       );
       return {
@@ -101,7 +107,11 @@ export function createCallClaude(deps: CallClaudeDeps) {
       }
       const failure = classifyClaudeError(err, attempt);
       log.warn(
-        { failure_type: failure.type, retryable: !failure.nonRetryable, duration_ms: Date.now() - startedAt.getTime() },
+        {
+          failure_type: failure.type,
+          retryable: !failure.nonRetryable,
+          duration_ms: Date.now() - startedAt.getTime(),
+        },
         'model call failed',
       );
       throw failure;

@@ -1,7 +1,27 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { ApplicationFailure } from '@temporalio/activity';
 import { FailureType, type FailureTypeName } from '../shared';
-import { parseRetryAfterMs } from './retry-after';
+import { parseRetryAfterMs, type HeaderReader } from './retry-after';
+
+/** The fields of an SDK `APIError` we read, typed (the SDK's generics default to `any`). */
+interface ApiErrorFields {
+  status: number | undefined;
+  headers: HeaderReader | undefined;
+  body: unknown;
+  message: string;
+}
+
+/** Reads an SDK `APIError`'s fields, or undefined for any other error. */
+function apiErrorFields(err: unknown): ApiErrorFields | undefined {
+  if (!(err instanceof Anthropic.APIError)) return undefined;
+  const fields = err as { status?: unknown; headers?: unknown; error?: unknown; message: string };
+  return {
+    status: typeof fields.status === 'number' ? fields.status : undefined,
+    headers: fields.headers ? (fields.headers as HeaderReader) : undefined,
+    body: fields.error,
+    message: fields.message,
+  };
+}
 
 /** How one class of model-call error is treated. */
 interface Classification {
@@ -30,12 +50,12 @@ const BY_STATUS: Readonly<Record<number, Classification>> = {
 
 /** Error `type`s that can arrive in an SSE `error` event, where there is no HTTP status. */
 const BY_ERROR_TYPE: Readonly<Record<string, Classification>> = {
-  overloaded_error: BY_STATUS[529]!,
-  rate_limit_error: BY_STATUS[429]!,
+  overloaded_error: BY_STATUS[529] as Classification,
+  rate_limit_error: BY_STATUS[429] as Classification,
   api_error: { type: FailureType.ClaudeServerError, retryable: true, honourRetryAfter: false },
-  invalid_request_error: BY_STATUS[400]!,
-  authentication_error: BY_STATUS[401]!,
-  permission_error: BY_STATUS[403]!,
+  invalid_request_error: BY_STATUS[400] as Classification,
+  authentication_error: BY_STATUS[401] as Classification,
+  permission_error: BY_STATUS[403] as Classification,
 };
 
 const SERVER_ERROR: Classification = {
@@ -43,7 +63,11 @@ const SERVER_ERROR: Classification = {
   retryable: true,
   honourRetryAfter: true,
 };
-const UNKNOWN: Classification = { type: FailureType.ClaudeUnknown, retryable: true, honourRetryAfter: false };
+const UNKNOWN: Classification = {
+  type: FailureType.ClaudeUnknown,
+  retryable: true,
+  honourRetryAfter: false,
+};
 const SPEND_LIMIT: Classification = {
   type: FailureType.ClaudeSpendLimit,
   retryable: false,
@@ -57,15 +81,16 @@ const SPEND_LIMIT_PATTERN = /spend limit|usage limit|credit balance|billing/i;
  * A connection cut in the middle of a streamed body surfaces from fetch as a plain error
  * ("terminated", "other side closed", ECONNRESET) rather than an SDK connection error.
  */
-const CONNECTION_DROP_PATTERN = /terminated|other side closed|socket hang up|ECONNRESET|EPIPE|fetch failed/i;
+const CONNECTION_DROP_PATTERN =
+  /terminated|other side closed|socket hang up|ECONNRESET|EPIPE|fetch failed/i;
 
 /** The `error.type` inside an Anthropic error body, if present. */
-function apiErrorType(err: InstanceType<typeof Anthropic.APIError>): string | undefined {
-  const body = err.error as { error?: { type?: unknown } } | undefined;
+function apiErrorType(err: ApiErrorFields): string | undefined {
+  const body = err.body as { error?: { type?: unknown } } | undefined;
   return typeof body?.error?.type === 'string' ? body.error.type : undefined;
 }
 
-function classifyApiError(err: InstanceType<typeof Anthropic.APIError>): Classification {
+function classifyApiError(err: ApiErrorFields): Classification {
   if ((err.status === 429 || err.status === 400) && SPEND_LIMIT_PATTERN.test(err.message)) {
     return SPEND_LIMIT;
   }
@@ -73,17 +98,31 @@ function classifyApiError(err: InstanceType<typeof Anthropic.APIError>): Classif
     return BY_STATUS[err.status] ?? (err.status >= 500 ? SERVER_ERROR : UNKNOWN);
   }
   const type = apiErrorType(err);
-  return (type && BY_ERROR_TYPE[type]) || { type: FailureType.ClaudeConnection, retryable: true, honourRetryAfter: false };
+  return (
+    (type ? BY_ERROR_TYPE[type] : undefined) ?? {
+      type: FailureType.ClaudeConnection,
+      retryable: true,
+      honourRetryAfter: false,
+    }
+  );
 }
 
 /** The message shown to clients: the API's own words without request ids or stack traces. */
 function publicMessage(err: unknown): string {
-  if (err instanceof Anthropic.APIError) {
-    const body = err.error as { error?: { message?: unknown } } | undefined;
-    const message = typeof body?.error?.message === 'string' ? body.error.message : err.message;
-    return err.status ? `Claude API ${err.status}: ${message}` : `Claude API: ${message}`;
+  const api = apiErrorFields(err);
+  if (api) {
+    const body = api.body as { error?: { message?: unknown } } | undefined;
+    const message = typeof body?.error?.message === 'string' ? body.error.message : api.message;
+    return api.status ? `Claude API ${api.status}: ${message}` : `Claude API: ${message}`;
   }
   return err instanceof Error ? err.message : 'Unknown model-call error';
+}
+
+/** The message of an error's cause, if it has one. */
+function causeText(err: Error): string {
+  return err.cause instanceof Error
+    ? `${err.cause.message} ${(err.cause as { code?: string }).code ?? ''}`
+    : '';
 }
 
 /**
@@ -94,15 +133,27 @@ function publicMessage(err: unknown): string {
 export function classifyClaudeError(err: unknown, attempt: number): ApplicationFailure {
   let classification: Classification;
   let nextRetryDelay: number | undefined;
+  const api = apiErrorFields(err);
   if (err instanceof Anthropic.APIConnectionTimeoutError) {
     classification = { type: FailureType.ClaudeTimeout, retryable: true, honourRetryAfter: false };
   } else if (err instanceof Anthropic.APIConnectionError) {
-    classification = { type: FailureType.ClaudeConnection, retryable: true, honourRetryAfter: false };
-  } else if (err instanceof Anthropic.APIError) {
-    classification = classifyApiError(err);
-    if (classification.honourRetryAfter) nextRetryDelay = parseRetryAfterMs(err.headers ?? undefined);
-  } else if (err instanceof Error && CONNECTION_DROP_PATTERN.test(`${err.message} ${String(err.cause ?? '')}`)) {
-    classification = { type: FailureType.ClaudeConnection, retryable: true, honourRetryAfter: false };
+    classification = {
+      type: FailureType.ClaudeConnection,
+      retryable: true,
+      honourRetryAfter: false,
+    };
+  } else if (api) {
+    classification = classifyApiError(api);
+    if (classification.honourRetryAfter) nextRetryDelay = parseRetryAfterMs(api.headers);
+  } else if (
+    err instanceof Error &&
+    CONNECTION_DROP_PATTERN.test(`${err.message} ${causeText(err)}`)
+  ) {
+    classification = {
+      type: FailureType.ClaudeConnection,
+      retryable: true,
+      honourRetryAfter: false,
+    };
   } else {
     classification = UNKNOWN;
   }
@@ -111,6 +162,6 @@ export function classifyClaudeError(err: unknown, attempt: number): ApplicationF
     message: publicMessage(err),
     nonRetryable: !classification.retryable,
     nextRetryDelay,
-    details: [{ attempt, status: err instanceof Anthropic.APIError ? (err.status ?? null) : null }],
+    details: [{ attempt, status: api?.status ?? null }],
   });
 }

@@ -10,7 +10,10 @@ export interface HeaderReader {
  * The delay the API asked for, in milliseconds: `retry-after-ms` first (Anthropic's precise form),
  * then `retry-after` as seconds or an HTTP date. Undefined when absent or unparseable.
  */
-export function parseRetryAfterMs(headers: HeaderReader | undefined, now = Date.now()): number | undefined {
+export function parseRetryAfterMs(
+  headers: HeaderReader | undefined,
+  now = Date.now(),
+): number | undefined {
   if (!headers) return undefined;
   const precise = headers.get('retry-after-ms');
   if (precise !== null) {

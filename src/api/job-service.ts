@@ -32,8 +32,14 @@ import { HttpError } from './http-error';
 import { stateFromMemo, toJobView, type JobMemo } from './job-view';
 import type { JobView } from './schemas';
 
-const userIdKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.userId.name, SearchAttributeType.KEYWORD);
-const priorityKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.priority.name, SearchAttributeType.INT);
+const userIdKey = defineSearchAttributeKey(
+  SEARCH_ATTRIBUTES.userId.name,
+  SearchAttributeType.KEYWORD,
+);
+const priorityKey = defineSearchAttributeKey(
+  SEARCH_ATTRIBUTES.priority.name,
+  SearchAttributeType.INT,
+);
 
 /** PendingActivityState.STARTED in Temporal's API: a worker is running the attempt right now. */
 const PENDING_ACTIVITY_STARTED = 2;
@@ -103,7 +109,11 @@ export function createJobService(deps: JobServiceDeps): JobService {
       policy: config.claude.policy,
       activityTaskQueue: config.taskQueues.activities,
     };
-    const memo: JobMemo = { user_id: job.userId, priority: job.priority, submitted_at: submittedAt };
+    const memo: JobMemo = {
+      user_id: job.userId,
+      priority: job.priority,
+      submitted_at: submittedAt,
+    };
     try {
       await client.workflow.start<typeof chatWorkflow>(CHAT_WORKFLOW_TYPE, {
         taskQueue: config.taskQueues.workflows,
@@ -160,12 +170,15 @@ export function createJobService(deps: JobServiceDeps): JobService {
       } catch (err) {
         // No workflow worker answered: the server's own description still tells the truth.
         queryBackoffUntil = Date.now() + QUERY_BACKOFF_MS;
-        deps.logger.debug({ job_id: base.jobId, err: (err as Error).message }, 'status query unavailable');
+        deps.logger.debug(
+          { job_id: base.jobId, err: (err as Error).message },
+          'status query unavailable',
+        );
       }
     }
     const pending = description.raw.pendingActivities?.[0];
     if (!pending || state.status !== 'queued') return state;
-    const started = pending.state === (PENDING_ACTIVITY_STARTED as number);
+    const started = Number(pending.state) === PENDING_ACTIVITY_STARTED;
     // `attempt` is the attempt running now, or the next one while the activity waits to retry.
     const attempt = pending.attempt ?? 1;
     const attempts = Math.max(state.attempts, started ? attempt : attempt - 1);
@@ -219,14 +232,34 @@ async function finishedState(
       }
       return failed(base, closedAt, FailureType.ClaudeUnknown, 'The job failed');
     case 'TERMINATED':
-      return failed(base, closedAt, FailureType.JobTerminated, 'The job was terminated by an operator');
+      return failed(
+        base,
+        closedAt,
+        FailureType.JobTerminated,
+        'The job was terminated by an operator',
+      );
     case 'TIMED_OUT':
-      return failed(base, closedAt, FailureType.JobDeadlineExceeded, 'The job did not finish before its deadline');
+      return failed(
+        base,
+        closedAt,
+        FailureType.JobDeadlineExceeded,
+        'The job did not finish before its deadline',
+      );
     default:
-      return failed(base, closedAt, FailureType.ClaudeUnknown, `The job ended as ${description.status.name}`);
+      return failed(
+        base,
+        closedAt,
+        FailureType.ClaudeUnknown,
+        `The job ended as ${description.status.name}`,
+      );
   }
 }
 
-function failed(base: ChatJobState, completedAt: string | undefined, type: string, message: string): ChatJobState {
+function failed(
+  base: ChatJobState,
+  completedAt: string | undefined,
+  type: string,
+  message: string,
+): ChatJobState {
   return { ...base, status: 'failed', completedAt, error: { type, message } };
 }

@@ -19,7 +19,9 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     method: 'post',
     path: '/chat',
     summary: 'Submit a chat job',
-    request: { body: { required: true, content: { 'application/json': { schema: chatRequestSchema } } } },
+    request: {
+      body: { required: true, content: { 'application/json': { schema: chatRequestSchema } } },
+    },
     responses: {
       202: {
         description: 'Accepted; poll the Location',

@@ -7,12 +7,7 @@ extendZodWithOpenApi(z);
 
 /** `priority`: 1|2|3 or "high"|"medium"|"normal" (1 = high), as in the replaced design. */
 export const prioritySchema = z
-  .union([
-    z.literal(1),
-    z.literal(2),
-    z.literal(3),
-    z.enum(['high', 'medium', 'normal']),
-  ])
+  .union([z.literal(1), z.literal(2), z.literal(3), z.enum(['high', 'medium', 'normal'])])
   .transform((value): PriorityLevel => (typeof value === 'number' ? value : PRIORITY_NAMES[value]))
   .openapi({ description: '1|"high", 2|"medium", 3|"normal" (default normal)', example: 'normal' });
 
@@ -38,7 +33,9 @@ export type ChatRequest = z.infer<typeof chatRequestSchema>;
 
 /** Path parameter of the job endpoints. */
 export const jobIdParamsSchema = z.object({
-  job_id: z.uuid('must be a job id returned by POST /chat').openapi({ example: '6f1c3c2e-5b1e-4a8e-9d2a-1f0e9a7b3c4d' }),
+  job_id: z
+    .uuid('must be a job id returned by POST /chat')
+    .openapi({ example: '6f1c3c2e-5b1e-4a8e-9d2a-1f0e9a7b3c4d' }),
 });
 
 export const jobStatusSchema = z

@@ -11,13 +11,17 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger({ name: 'api', level: config.logLevel, pretty: config.logPretty });
   const temporal = readTemporalSettings(process.env);
-  const { client, close } = await connectClient(temporal);
+  const temporalClient = await connectClient(temporal);
+  const { client } = temporalClient;
   const api = await startApiServer({ client, config, logger });
-  logger.info({ url: api.url, temporal: temporal.address, namespace: temporal.namespace }, 'API listening');
+  logger.info(
+    { url: api.url, temporal: temporal.address, namespace: temporal.namespace },
+    'API listening',
+  );
   onShutdown(async (reason) => {
     logger.info({ reason }, 'API draining');
     await api.close();
-    await close();
+    await temporalClient.close();
     logger.info('API stopped');
   });
 }

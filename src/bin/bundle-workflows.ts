@@ -9,11 +9,20 @@ import { defaultWorkflowBundlePath } from '../worker/workflow-source';
 async function main(): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
-    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
+    logger: {
+      trace() {},
+      debug() {},
+      info() {},
+      warn: console.warn,
+      error: console.error,
+      log() {},
+    },
   });
   const target = defaultWorkflowBundlePath();
   await writeFile(target, code);
-  process.stdout.write(`workflow bundle written to ${target} (${Math.round(code.length / 1024)} KiB)\n`);
+  process.stdout.write(
+    `workflow bundle written to ${target} (${Math.round(code.length / 1024)} KiB)\n`,
+  );
 }
 
 main().catch((err: unknown) => {

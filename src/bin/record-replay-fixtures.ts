@@ -8,7 +8,12 @@ import pino from 'pino';
 import { createAnthropicClient } from '../activities/anthropic-client';
 import { loadConfig } from '../config';
 import { startFakeClaude } from '../fake-claude';
-import { CHAT_WORKFLOW_TYPE, DEFAULT_PRIORITY, SEARCH_ATTRIBUTES, type ChatJobInput } from '../shared';
+import {
+  CHAT_WORKFLOW_TYPE,
+  DEFAULT_PRIORITY,
+  SEARCH_ATTRIBUTES,
+  type ChatJobInput,
+} from '../shared';
 import { DEV_SERVER_DYNAMIC_CONFIG, startDevServer } from '../temporal/dev-server';
 import { getFreePort } from '../temporal/free-port';
 import { ensureTemporalBinary } from '../temporal/temporal-binary';
@@ -40,7 +45,11 @@ const SCENARIOS: Scenario[] = [
  */
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const binaryPath = await ensureTemporalBinary({ projectRoot, env: process.env, log: console.log });
+  const binaryPath = await ensureTemporalBinary({
+    projectRoot,
+    env: process.env,
+    log: console.log,
+  });
   const server = await startDevServer({
     binaryPath,
     port: await getFreePort(),
@@ -101,7 +110,9 @@ async function main(): Promise<void> {
       const history = await handle.fetchHistory();
       const file = path.join(fixturesDir, `${scenario.name}.json`);
       await writeFile(file, historyToJSON(history));
-      console.log(`recorded ${path.relative(projectRoot, file)} (${history.events?.length ?? 0} events)`);
+      console.log(
+        `recorded ${path.relative(projectRoot, file)} (${history.events?.length ?? 0} events)`,
+      );
     }
   } finally {
     for (const worker of workers) worker.shutdown();

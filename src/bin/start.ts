@@ -3,7 +3,11 @@ import { loadConfig } from '../config';
 import { SEARCH_ATTRIBUTES } from '../shared';
 import { startFakeClaude, fakeClaudeOptionsFromEnv, type FakeClaudeServer } from '../fake-claude';
 import { Supervisor } from '../runtime/supervisor';
-import { DEV_SERVER_DYNAMIC_CONFIG, startDevServer, type DevServerHandle } from '../temporal/dev-server';
+import {
+  DEV_SERVER_DYNAMIC_CONFIG,
+  startDevServer,
+  type DevServerHandle,
+} from '../temporal/dev-server';
 import { readTemporalSettings } from '../temporal/settings';
 import { ensureTemporalBinary } from '../temporal/temporal-binary';
 import { exitOnStartupError } from './startup-error';
@@ -49,7 +53,13 @@ async function main(): Promise<void> {
     say('stopped');
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
+    // `on`, not `once`: the listener must stay registered while we stop, so libraries that
+    // only act on signals nobody else handles (the dev-server launcher) leave shutdown to us.
+    process.on(signal, () => {
+      if (stopping) {
+        say(`${signal} again: forcing exit`);
+        process.exit(1);
+      }
       stop(signal).then(
         () => process.exit(0),
         () => process.exit(1),
@@ -79,7 +89,9 @@ async function main(): Promise<void> {
 
   const childEnv: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: temporalAddress };
   if (!config.claude.apiKey && !config.claude.baseURL) {
-    fake = await startFakeClaude(fakeClaudeOptionsFromEnv(process.env), { port: config.stack.fakeClaudePort });
+    fake = await startFakeClaude(fakeClaudeOptionsFromEnv(process.env), {
+      port: config.stack.fakeClaudePort,
+    });
     childEnv.ANTHROPIC_BASE_URL = fake.url;
     say('*'.repeat(78));
     say(`ANTHROPIC_API_KEY is not set: using the built-in FAKE Claude at ${fake.url}`);
@@ -88,10 +100,25 @@ async function main(): Promise<void> {
   }
 
   const worker = path.join(__dirname, 'worker.js');
-  supervisor.start({ name: 'api', script: path.join(__dirname, 'api.js'), args: [], env: childEnv });
-  supervisor.start({ name: 'worker-workflows', script: worker, args: ['--role=workflows'], env: childEnv });
+  supervisor.start({
+    name: 'api',
+    script: path.join(__dirname, 'api.js'),
+    args: [],
+    env: childEnv,
+  });
+  supervisor.start({
+    name: 'worker-workflows',
+    script: worker,
+    args: ['--role=workflows'],
+    env: childEnv,
+  });
   for (let i = 1; i <= config.stack.activityWorkers; i += 1) {
-    supervisor.start({ name: `worker-activities-${i}`, script: worker, args: ['--role=activities'], env: childEnv });
+    supervisor.start({
+      name: `worker-activities-${i}`,
+      script: worker,
+      args: ['--role=activities'],
+      env: childEnv,
+    });
   }
 
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;

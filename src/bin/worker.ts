@@ -25,10 +25,15 @@ const argsSchema = z.object({
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { role: { type: 'string', default: 'all' } } });
   const parsedArgs = argsSchema.safeParse(values);
-  if (!parsedArgs.success) throw new Error(parsedArgs.error.issues.map((i) => i.message).join('; '));
+  if (!parsedArgs.success)
+    throw new Error(parsedArgs.error.issues.map((i) => i.message).join('; '));
   const { role } = parsedArgs.data;
   const config = loadConfig(process.env);
-  const logger = createLogger({ name: `worker-${role}`, level: config.logLevel, pretty: config.logPretty });
+  const logger = createLogger({
+    name: `worker-${role}`,
+    level: config.logLevel,
+    pretty: config.logPretty,
+  });
   installTemporalRuntime(logger);
   const temporal = readTemporalSettings(process.env);
   const connection = await connectWorkerConnection(temporal);
@@ -72,7 +77,12 @@ async function main(): Promise<void> {
       identity,
       temporal: temporal.address,
       claude: config.claude.baseURL ?? 'api.anthropic.com',
-      task_queues: role === 'all' ? config.taskQueues : role === 'workflows' ? config.taskQueues.workflows : config.taskQueues.activities,
+      task_queues:
+        role === 'all'
+          ? config.taskQueues
+          : role === 'workflows'
+            ? config.taskQueues.workflows
+            : config.taskQueues.activities,
     },
     'worker polling',
   );

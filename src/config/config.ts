@@ -95,7 +95,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     claude: {
       apiKey: e.ANTHROPIC_API_KEY,
       baseURL: e.ANTHROPIC_BASE_URL,
-      model: { model: e.CLAUDE_MODEL, maxTokens: e.CLAUDE_MAX_TOKENS, system: e.CLAUDE_SYSTEM_PROMPT },
+      model: {
+        model: e.CLAUDE_MODEL,
+        maxTokens: e.CLAUDE_MAX_TOKENS,
+        system: e.CLAUDE_SYSTEM_PROMPT,
+      },
       policy: {
         maxAttempts: e.CLAUDE_MAX_ATTEMPTS,
         initialRetryMs: e.CLAUDE_INITIAL_RETRY_MS,
@@ -114,4 +118,3 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     },
   };
 }
-

@@ -34,7 +34,10 @@ export async function startApiServer(deps: {
     url: `http://${host}:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
-        const force = setTimeout(() => server.closeAllConnections(), deps.config.http.shutdownGraceMs);
+        const force = setTimeout(
+          () => server.closeAllConnections(),
+          deps.config.http.shutdownGraceMs,
+        );
         force.unref();
         server.close(() => {
           clearTimeout(force);

@@ -15,7 +15,9 @@ export function onShutdown(stop: (reason: string) => Promise<void>): void {
       },
     );
   };
-  process.once('SIGINT', () => trigger('SIGINT'));
-  process.once('SIGTERM', () => trigger('SIGTERM'));
+  // `on`, not `once`: a repeated signal during a slow drain must not fall through to Node's
+  // default action (immediate death) while in-flight work is still finishing.
+  process.on('SIGINT', () => trigger('SIGINT'));
+  process.on('SIGTERM', () => trigger('SIGTERM'));
   if (process.send) process.once('disconnect', () => trigger('parent exited'));
 }

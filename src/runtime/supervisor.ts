@@ -25,12 +25,17 @@ export class Supervisor {
   constructor(private readonly log: (line: string) => void) {}
 
   start(spec: ChildSpec): void {
-    const child = fork(spec.script, spec.args, { env: spec.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(spec.script, spec.args, {
+      env: spec.env,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     this.children.set(spec.name, child);
     child.once('exit', (code, signal) => {
       if (this.children.get(spec.name) === child) this.children.delete(spec.name);
       if (this.stopping) return;
-      this.log(`${spec.name} exited (${signal ?? `code ${code}`}); restarting in ${RESTART_DELAY_MS} ms`);
+      this.log(
+        `${spec.name} exited (${signal ?? `code ${code}`}); restarting in ${RESTART_DELAY_MS} ms`,
+      );
       setTimeout(() => {
         if (!this.stopping) this.start(spec);
       }, RESTART_DELAY_MS).unref();

@@ -26,7 +26,9 @@ export const LOCAL_TEMPORAL_ADDRESS = '127.0.0.1:7233';
  */
 export function readTemporalSettings(env: NodeJS.ProcessEnv): TemporalSettings {
   const overrideEnvVars = Object.fromEntries(
-    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''),
+    Object.entries(env).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
+    ),
   );
   const loaded = loadClientConnectConfig({ overrideEnvVars });
   const configuredAddress = loaded.connectionOptions.address;
@@ -38,7 +40,10 @@ export function readTemporalSettings(env: NodeJS.ProcessEnv): TemporalSettings {
     connectionOptions: {
       address,
       tls: loaded.connectionOptions.tls,
-      apiKey: loaded.connectionOptions.apiKey as string | undefined,
+      apiKey:
+        typeof loaded.connectionOptions.apiKey === 'string'
+          ? loaded.connectionOptions.apiKey
+          : undefined,
       metadata: loaded.connectionOptions.metadata,
     },
   };

@@ -7,7 +7,13 @@ import {
   TimeoutFailure,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { FailureType, getJobStatusQuery, type ChatJobInput, type ChatJobState, type JobError } from '../shared';
+import {
+  FailureType,
+  getJobStatusQuery,
+  type ChatJobInput,
+  type ChatJobState,
+  type JobError,
+} from '../shared';
 import { claudeCallOptions } from './activity-options';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -34,7 +40,11 @@ export async function chatWorkflow(input: ChatJobInput): Promise<ChatJobState> {
   );
 
   try {
-    const result = await callClaude({ jobId: input.jobId, message: input.message, model: input.model });
+    const result = await callClaude({
+      jobId: input.jobId,
+      message: input.message,
+      model: input.model,
+    });
     state.status = 'completed';
     state.response = result.text;
     state.model = result.model;
@@ -70,7 +80,10 @@ function describeFailure(err: unknown): JobError {
     return { type: cause.type ?? FailureType.ClaudeUnknown, message: cause.message };
   }
   if (cause instanceof TimeoutFailure) {
-    return { type: FailureType.JobDeadlineExceeded, message: 'The job did not finish before its deadline' };
+    return {
+      type: FailureType.JobDeadlineExceeded,
+      message: 'The job did not finish before its deadline',
+    };
   }
   return {
     type: FailureType.ClaudeUnknown,

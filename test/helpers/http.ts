@@ -18,13 +18,18 @@ export async function requestJson<T = Record<string, unknown>>(
   try {
     body = text === '' ? undefined : JSON.parse(text);
   } catch {
-    throw new Error(`expected JSON from ${init.method ?? 'GET'} ${url}, got ${res.status}: ${text.slice(0, 200)}`);
+    throw new Error(
+      `expected JSON from ${init.method ?? 'GET'} ${url}, got ${res.status}: ${text.slice(0, 200)}`,
+    );
   }
   return { status: res.status, headers: res.headers, body: body as T };
 }
 
 /** POSTs a JSON body. */
-export function postJson<T = Record<string, unknown>>(url: string, body: unknown): Promise<JsonResponse<T>> {
+export function postJson<T = Record<string, unknown>>(
+  url: string,
+  body: unknown,
+): Promise<JsonResponse<T>> {
   return requestJson<T>(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -46,7 +51,9 @@ export async function pollUntil<T>(
     if (last.status === 200 && done(last.body)) return last.body;
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
-  throw new Error(`timed out polling ${url}; last answer ${last?.status}: ${JSON.stringify(last?.body)}`);
+  throw new Error(
+    `timed out polling ${url}; last answer ${last?.status}: ${JSON.stringify(last?.body)}`,
+  );
 }
 
 /** Job view fields the tests read. */

@@ -19,7 +19,11 @@ export interface SpawnedProcess {
 const spawned = new Set<ChildProcess>();
 
 /** Spawns `node dist/bin/<entry>.js args…` with the given environment. */
-export function spawnEntryPoint(entry: string, args: string[], env: NodeJS.ProcessEnv): SpawnedProcess {
+export function spawnEntryPoint(
+  entry: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): SpawnedProcess {
   const child = spawn(process.execPath, [path.join(DIST_BIN, `${entry}.js`), ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -48,7 +52,11 @@ export function spawnEntryPoint(entry: string, args: string[], env: NodeJS.Proce
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           listeners.delete(check);
-          reject(new Error(`timed out waiting for ${pattern} from ${entry}; output:\n${output.slice(-3000)}`));
+          reject(
+            new Error(
+              `timed out waiting for ${pattern} from ${entry}; output:\n${output.slice(-3000)}`,
+            ),
+          );
         }, timeoutMs);
         function check() {
           const match = output.match(pattern);
@@ -59,7 +67,11 @@ export function spawnEntryPoint(entry: string, args: string[], env: NodeJS.Proce
           } else if (child.exitCode !== null || child.signalCode !== null) {
             clearTimeout(timer);
             listeners.delete(check);
-            reject(new Error(`${entry} exited before printing ${pattern}; output:\n${output.slice(-3000)}`));
+            reject(
+              new Error(
+                `${entry} exited before printing ${pattern}; output:\n${output.slice(-3000)}`,
+              ),
+            );
           }
         }
         listeners.add(check);

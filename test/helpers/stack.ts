@@ -3,18 +3,28 @@
  * Temporal workers (in this process) on the shared test server, and the fake Claude over HTTP.
  */
 import path from 'node:path';
-import type { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { createAnthropicClient } from '../../src/activities/anthropic-client';
 import { loadConfig, type AppConfig } from '../../src/config';
-import { startFakeClaude, type FakeClaudeOptions, type FakeClaudeServer } from '../../src/fake-claude';
+import {
+  startFakeClaude,
+  type FakeClaudeOptions,
+  type FakeClaudeServer,
+} from '../../src/fake-claude';
 import { startApiServer, type ApiServerHandle } from '../../src/runtime/api-server';
 import { createActivityWorker, createWorkflowWorker } from '../../src/worker/create-workers';
 import { connectTestClient, testTemporal, uniqueTaskQueue } from './temporal';
 
 /** The workflow bundle `npm run build` produced (npm test builds before jest runs). */
-export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..', '..', 'dist', 'workflow-bundle.js');
+export const WORKFLOW_BUNDLE_PATH = path.resolve(
+  __dirname,
+  '..',
+  '..',
+  'dist',
+  'workflow-bundle.js',
+);
 
 /** Options of {@link startTestStack}. */
 export interface TestStackOptions {
@@ -129,7 +139,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       await stopWorkers();
       await nativeConnection?.close();
       await api.close();
-      await (connection as Connection).close();
+      await connection.close();
       await fake.close();
     },
   };

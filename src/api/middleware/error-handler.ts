@@ -13,7 +13,11 @@ interface BodyParserError {
 function fromBodyParser(err: BodyParserError): HttpError | undefined {
   switch (err.type) {
     case 'entity.too.large':
-      return new HttpError(413, 'payload_too_large', `The request body exceeds ${err.limit ?? 'the limit of'} bytes`);
+      return new HttpError(
+        413,
+        'payload_too_large',
+        `The request body exceeds ${err.limit ?? 'the limit of'} bytes`,
+      );
     case 'entity.parse.failed':
       return new HttpError(400, 'invalid_json', 'The request body is not valid JSON', [
         { field: '(body)', message: 'malformed JSON' },
@@ -38,8 +42,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       next(err);
       return;
     }
-    const httpError =
-      err instanceof HttpError ? err : fromBodyParser(err as BodyParserError);
+    const httpError = err instanceof HttpError ? err : fromBodyParser(err as BodyParserError);
     if (httpError) {
       if (httpError.headers) res.set(httpError.headers);
       res.status(httpError.status).json({

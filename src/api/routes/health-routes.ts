@@ -17,7 +17,10 @@ export function healthRoutes(client: Client): Router {
       );
       res.json({ status: 'ready', temporal: 'ok' });
     } catch {
-      res.status(503).set('Retry-After', '2').json({ status: 'not_ready', temporal: 'unreachable' });
+      res
+        .status(503)
+        .set('Retry-After', '2')
+        .json({ status: 'not_ready', temporal: 'unreachable' });
     }
   });
   return router;

@@ -1,0 +1,110 @@
+/**
+ * `npm start` end to end: the real entry point spawned as a process brings up its own Temporal
+ * dev server, the fake Claude, the API and the workers; the printed curl's request completes;
+ * SIGTERM stops everything and leaves no orphan process.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { getFreePort } from '../src/temporal/free-port';
+import { isFinished, pollUntil, postJson, type JobBody } from './helpers/http';
+import { isAlive, killAllSpawned, spawnEntryPoint } from './helpers/processes';
+
+/** Every descendant pid of `pid` (children, grandchildren, …). */
+function descendants(pid: number): number[] {
+  const out = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' });
+  const children = new Map<number, number[]>();
+  for (const line of out.trim().split('\n')) {
+    const [child, parent] = line.trim().split(/\s+/).map(Number);
+    if (child === undefined || parent === undefined) continue;
+    children.set(parent, [...(children.get(parent) ?? []), child]);
+  }
+  const result: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      result.push(child);
+      queue.push(child);
+    }
+  }
+  return result;
+}
+
+let tmp: string;
+
+beforeAll(() => {
+  tmp = mkdtempSync(path.join(tmpdir(), 'agent-fleet-start-'));
+});
+
+afterAll(() => {
+  killAllSpawned();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+it('runs the whole stack, answers the printed curl, and stops cleanly on SIGTERM', async () => {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(await getFreePort()),
+    TEMPORAL_DEV_PORT: String(await getFreePort()),
+    TEMPORAL_UI_PORT: String(await getFreePort()),
+    FAKE_CLAUDE_PORT: String(await getFreePort()),
+    TEMPORAL_DB_FILE: path.join(tmp, 'start.sqlite'),
+    ACTIVITY_WORKERS: '2',
+    LOG_LEVEL: 'warn',
+  };
+  // npm start must bring up its own Temporal and fake Claude, whatever the test run uses.
+  for (const name of [
+    'TEMPORAL_ADDRESS',
+    'ANTHROPIC_API_KEY',
+    'ANTHROPIC_BASE_URL',
+    'TEMPORAL_CLI_PATH',
+  ])
+    delete env[name];
+  env.TEMPORAL_CLI_PATH =
+    process.env.TEMPORAL_CLI_PATH ?? path.resolve(__dirname, '..', '.temporal', 'bin', 'temporal');
+
+  const start = spawnEntryPoint('start', [], env);
+  await start.waitForOutput(/ready\. Ctrl-C stops everything\./, 120_000);
+  const output = start.output();
+  expect(output).toMatch(/FAKE Claude/);
+  const apiUrl = /API:\s+(http:\/\/\S+)/.exec(output)![1]!;
+  expect(output).toMatch(/Temporal UI:\s+http:\/\/127\.0\.0\.1:\d+/);
+  const curl = /curl -s -X POST (\S+) .* -d '(.*)'/.exec(output)!;
+  expect(curl[1]).toBe(`${apiUrl}/chat`);
+  const processes = JSON.parse(/Processes:\s+(\{.*\})/.exec(output)![1]!) as Record<string, number>;
+  expect(Object.keys(processes).sort()).toEqual([
+    'api',
+    'worker-activities-1',
+    'worker-activities-2',
+    'worker-workflows',
+  ]);
+
+  // The request the banner tells a newcomer to paste.
+  const accepted = await postJson<{ job_id: string; status: string }>(
+    curl[1]!,
+    JSON.parse(curl[2]!),
+  );
+  expect(accepted.status).toBe(202);
+  expect(accepted.body.status).toBe('queued');
+  const job = await pollUntil<JobBody>(
+    `${apiUrl}/chat/${accepted.body.job_id}`,
+    isFinished,
+    60_000,
+  );
+  expect(job.status).toBe('completed');
+  expect(job.response).toContain('425');
+
+  const tree = descendants(start.child.pid!);
+  expect(tree.length).toBeGreaterThanOrEqual(5); // api, 3 workers, temporal dev server
+  for (const pid of Object.values(processes)) expect(tree).toContain(pid);
+
+  start.child.kill('SIGTERM');
+  const exit = await start.exited();
+  expect(exit).toEqual({ code: 0, signal: null });
+  expect(start.output()).toMatch(/stopped/);
+  // Nothing the stack started survives it.
+  const deadline = Date.now() + 10_000;
+  while (tree.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  expect(tree.filter(isAlive)).toEqual([]);
+});
