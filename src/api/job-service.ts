@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   type Client,
   type WorkflowExecutionDescription,
@@ -9,6 +9,8 @@ import {
 import {
   ApplicationFailure,
   SearchAttributeType,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdReusePolicy,
   WorkflowNotFoundError,
   defineSearchAttributeKey,
 } from '@temporalio/common';
@@ -16,6 +18,7 @@ import { optionalTsToDate } from '@temporalio/common/lib/time';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config';
+import type { ApiMetrics } from '../observability/api-metrics';
 import {
   CHAT_WORKFLOW_TYPE,
   FailureType,
@@ -52,13 +55,33 @@ export interface SubmitJob {
   userId: string;
   message: string;
   priority: PriorityLevel;
+  /** Overall deadline of this job in milliseconds (already capped by configuration). */
+  deadlineMs?: number;
+  /** Client-chosen key making the submission idempotent for this user. */
+  idempotencyKey?: string;
 }
 
-/** The Temporal side of the chat endpoints: start jobs and read their state. */
+/** Outcome of a submission. */
+export interface SubmitResult {
+  jobId: string;
+  submittedAt: string;
+  /** False when an idempotent retry found the job this key already started. */
+  created: boolean;
+}
+
+/** Outcome of a cancellation request. */
+export type CancelResult =
+  | { outcome: 'not_found' }
+  | { outcome: 'already_finished'; view: JobView }
+  | { outcome: 'cancelled'; view: JobView }
+  | { outcome: 'cancelling'; view: JobView };
+
+/** The Temporal side of the chat endpoints: start jobs, read and cancel them. */
 export interface JobService {
-  submit(job: SubmitJob): Promise<{ jobId: string; submittedAt: string }>;
+  submit(job: SubmitJob): Promise<SubmitResult>;
   /** The job's view, or undefined when no such job exists. */
   get(jobId: string): Promise<JobView | undefined>;
+  cancel(jobId: string): Promise<CancelResult>;
 }
 
 /** Dependencies of {@link createJobService}. */
@@ -66,6 +89,13 @@ export interface JobServiceDeps {
   client: Client;
   config: AppConfig;
   logger: Logger;
+  /**
+   * Job outcome metrics, recorded when this process first reads a finished job. Caveats: a job
+   * nobody polls is never counted; with several API replicas each counts the jobs its clients
+   * poll (sum them); a job evicted from the finished-job cache and read again counts twice.
+   * Workflow code cannot do this I/O itself, and Temporal's own metrics carry no job labels.
+   */
+  metrics?: ApiMetrics;
 }
 
 /** Temporal gRPC codes that mean "the server is unreachable or overloaded right now". */
@@ -74,6 +104,24 @@ const UNAVAILABLE_CODES = new Set<number>([
   grpcStatus.DEADLINE_EXCEEDED,
   grpcStatus.RESOURCE_EXHAUSTED,
 ]);
+
+/**
+ * The job id an idempotency key maps to: a UUID derived from (user, key), so the same user
+ * retrying the same key always addresses the same workflow, and two users never collide.
+ */
+export function jobIdForIdempotencyKey(userId: string, key: string): string {
+  const hex = createHash('sha256').update(`${userId}\n${key}`).digest('hex');
+  // Shape it as an RFC 4122 UUID (version 8: custom, variant 10xx) so it passes id validation.
+  const variant = ((parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Fingerprint of what a submission asks for, to detect a key reused with another body. */
+function requestFingerprint(job: SubmitJob): string {
+  return createHash('sha256')
+    .update(JSON.stringify([job.message, job.priority, job.deadlineMs ?? null]))
+    .digest('hex');
+}
 
 /** Maps an unreachable Temporal to a 503 with Retry-After instead of a hang or a 500. */
 function toUnavailable(err: unknown): unknown {
@@ -96,9 +144,16 @@ export function createJobService(deps: JobServiceDeps): JobService {
   const finished = new FinishedJobCache<JobView>(config.http.finishedJobCacheSize);
   let queryBackoffUntil = 0;
 
-  async function submit(job: SubmitJob): Promise<{ jobId: string; submittedAt: string }> {
-    const jobId = randomUUID();
+  /** Runs one Temporal call with a deadline, so an outage becomes a 503 instead of a hang. */
+  function bounded<T>(call: () => Promise<T>): Promise<T> {
+    return client.withDeadline(Date.now() + config.http.temporalRpcTimeoutMs, call);
+  }
+
+  async function submit(job: SubmitJob): Promise<SubmitResult> {
+    const jobId = job.idempotencyKey ? jobIdForIdempotencyKey(job.userId, job.idempotencyKey) : randomUUID();
     const submittedAt = new Date().toISOString();
+    const fingerprint = requestFingerprint(job);
+    const started = Date.now();
     const input: ChatJobInput = {
       jobId,
       userId: job.userId,
@@ -106,30 +161,95 @@ export function createJobService(deps: JobServiceDeps): JobService {
       priority: job.priority,
       submittedAt,
       model: config.claude.model,
-      policy: config.claude.policy,
+      policy: { ...config.claude.policy, deadlineMs: job.deadlineMs ?? config.claude.policy.deadlineMs },
       activityTaskQueue: config.taskQueues.activities,
     };
     const memo: JobMemo = {
       user_id: job.userId,
       priority: job.priority,
       submitted_at: submittedAt,
+      request_hash: fingerprint,
     };
     try {
-      await client.workflow.start<typeof chatWorkflow>(CHAT_WORKFLOW_TYPE, {
-        taskQueue: config.taskQueues.workflows,
-        workflowId: jobId,
-        args: [input],
-        memo: { ...memo },
-        typedSearchAttributes: [
-          { key: userIdKey, value: job.userId },
-          { key: priorityKey, value: job.priority },
-        ],
-        priority: { priorityKey: toTemporalPriorityKey(job.priority) },
-      });
+      await bounded(() =>
+        client.workflow.start<typeof chatWorkflow>(CHAT_WORKFLOW_TYPE, {
+          taskQueue: config.taskQueues.workflows,
+          workflowId: jobId,
+          // With an idempotency key the id is deterministic: never start it twice, even after the
+          // first run finished (dedupe lasts as long as the namespace retains closed workflows).
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          args: [input],
+          memo: { ...memo },
+          typedSearchAttributes: [
+            { key: userIdKey, value: job.userId },
+            { key: priorityKey, value: job.priority },
+          ],
+          priority: { priorityKey: toTemporalPriorityKey(job.priority) },
+        }),
+      );
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError && job.idempotencyKey) {
+        return existingSubmission(jobId, fingerprint);
+      }
+      throw toUnavailable(err);
+    }
+    const fields = { job_id: jobId, workflow_id: jobId, user_id: job.userId };
+    deps.logger.info(
+      { ...fields, priority: job.priority, duration_ms: Date.now() - started },
+      'job submitted',
+    );
+    // The user's text may be personal data: only at debug level, never by default.
+    deps.logger.debug({ ...fields, message: job.message }, 'job message');
+    return { jobId, submittedAt, created: true };
+  }
+
+  /** An idempotent retry: the same key and body return the original job; another body is a 409. */
+  async function existingSubmission(jobId: string, fingerprint: string): Promise<SubmitResult> {
+    let description: WorkflowExecutionDescription;
+    try {
+      description = await bounded(() => client.workflow.getHandle(jobId).describe());
     } catch (err) {
       throw toUnavailable(err);
     }
-    return { jobId, submittedAt };
+    const memo = description.memo as JobMemo | undefined;
+    if (memo?.request_hash !== fingerprint) {
+      throw new HttpError(
+        409,
+        'idempotency_key_conflict',
+        'This Idempotency-Key was already used with a different request',
+        [{ field: 'Idempotency-Key', message: 'already used with a different body' }],
+      );
+    }
+    return { jobId, submittedAt: memo.submitted_at, created: false };
+  }
+
+  async function cancel(jobId: string): Promise<CancelResult> {
+    const before = await get(jobId);
+    if (!before) return { outcome: 'not_found' };
+    if (before.status === 'completed' || before.status === 'failed' || before.status === 'cancelled') {
+      return { outcome: 'already_finished', view: before };
+    }
+    const handle = client.workflow.getHandle(jobId);
+    try {
+      await bounded(() => handle.cancel());
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) {
+        // It finished between our read and the cancel request.
+        const view = await get(jobId);
+        return view ? { outcome: 'already_finished', view } : { outcome: 'not_found' };
+      }
+      throw toUnavailable(err);
+    }
+    // The workflow closes once the model call has really been aborted (WAIT_CANCELLATION_COMPLETED).
+    const deadline = Date.now() + config.http.cancelWaitMs;
+    for (;;) {
+      const view = await get(jobId);
+      if (!view) return { outcome: 'not_found' };
+      if (view.status === 'cancelled') return { outcome: 'cancelled', view };
+      if (view.status === 'completed' || view.status === 'failed') return { outcome: 'already_finished', view };
+      if (Date.now() >= deadline) return { outcome: 'cancelling', view };
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   async function get(jobId: string): Promise<JobView | undefined> {
@@ -138,7 +258,7 @@ export function createJobService(deps: JobServiceDeps): JobService {
     const handle = client.workflow.getHandle<typeof chatWorkflow>(jobId);
     let description: WorkflowExecutionDescription;
     try {
-      description = await handle.describe();
+      description = await bounded(() => handle.describe());
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw toUnavailable(err);
@@ -150,8 +270,15 @@ export function createJobService(deps: JobServiceDeps): JobService {
     if (description.status.name === 'RUNNING') {
       return toJobView(await runningState(handle, description, stateFromMemo(jobId, memo)));
     }
-    const view = toJobView(await finishedState(handle, description, stateFromMemo(jobId, memo)));
+    let final: ChatJobState;
+    try {
+      final = await bounded(() => finishedState(handle, description, stateFromMemo(jobId, memo)));
+    } catch (err) {
+      throw toUnavailable(err);
+    }
+    const view = toJobView(final);
     finished.set(jobId, view);
+    recordFinished(view);
     return view;
   }
 
@@ -199,7 +326,37 @@ export function createJobService(deps: JobServiceDeps): JobService {
     };
   }
 
-  return { submit, get };
+  /** First sight of a finished job in this process: one log line and its outcome metrics. */
+  function recordFinished(view: JobView): void {
+    const durationMs =
+      view.completed_at !== undefined
+        ? Date.parse(view.completed_at) - Date.parse(view.submitted_at)
+        : undefined;
+    deps.logger.info(
+      {
+        job_id: view.job_id,
+        workflow_id: view.job_id,
+        user_id: view.user_id,
+        status: view.status,
+        priority: view.priority,
+        attempts: view.attempts,
+        ...(view.error ? { failure_type: view.error.type } : {}),
+        ...(durationMs !== undefined ? { duration_ms: durationMs } : {}),
+      },
+      'job finished',
+    );
+    deps.metrics?.recordFinishedJob({
+      status: view.status,
+      priority: view.priority,
+      failureType: view.error?.type,
+      attempts: view.attempts,
+      submittedAt: view.submitted_at,
+      startedAt: view.started_at,
+      completedAt: view.completed_at,
+    });
+  }
+
+  return { submit, get, cancel };
 }
 
 /** Final state of a closed job, read from its close event (the workflow is not replayed). */

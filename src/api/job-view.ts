@@ -6,6 +6,8 @@ export interface JobMemo {
   user_id: string;
   priority: PriorityLevel;
   submitted_at: string;
+  /** Fingerprint of the request body, to detect an Idempotency-Key reused with another body. */
+  request_hash?: string;
 }
 
 /** Converts the workflow's state into the public, snake_case job view. */
@@ -23,6 +25,7 @@ export function toJobView(state: ChatJobState): JobView {
     submitted_at: state.submittedAt,
     ...(state.startedAt ? { started_at: state.startedAt } : {}),
     ...(state.completedAt ? { completed_at: state.completedAt } : {}),
+    ...(state.truncated ? { truncated: true } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import {
+  chatHeadersSchema,
   chatAcceptedSchema,
   chatRequestSchema,
   errorSchema,
@@ -20,15 +21,21 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     path: '/chat',
     summary: 'Submit a chat job',
     request: {
+      headers: chatHeadersSchema,
       body: { required: true, content: { 'application/json': { schema: chatRequestSchema } } },
     },
     responses: {
+      200: {
+        description: 'Idempotent retry: the job this Idempotency-Key already started',
+        content: { 'application/json': { schema: chatAcceptedSchema } },
+      },
       202: {
         description: 'Accepted; poll the Location',
         headers: { Location: { schema: { type: 'string' }, description: '/chat/{job_id}' } },
         content: { 'application/json': { schema: chatAcceptedSchema } },
       },
       400: { description: 'Invalid field or malformed JSON', content: errorContent },
+      409: { description: 'Idempotency-Key reused with a different body', content: errorContent },
       413: { description: 'Body or message too large', content: errorContent },
       415: { description: 'Content-Type is not application/json', content: errorContent },
       503: { description: 'Temporal unavailable; see Retry-After', content: errorContent },
@@ -43,6 +50,19 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       200: { description: 'The job', content: { 'application/json': { schema: jobViewSchema } } },
       400: { description: 'Malformed job id', content: errorContent },
       404: { description: 'No such job', content: errorContent },
+      503: { description: 'Temporal unavailable; see Retry-After', content: errorContent },
+    },
+  });
+  registry.registerPath({
+    method: 'delete',
+    path: '/chat/{job_id}',
+    summary: 'Cancel a chat job (aborts the in-flight model call)',
+    request: { params: jobIdParamsSchema },
+    responses: {
+      200: { description: 'Cancelled', content: { 'application/json': { schema: jobViewSchema } } },
+      202: { description: 'Cancellation requested, not yet confirmed', content: { 'application/json': { schema: jobViewSchema } } },
+      404: { description: 'No such job', content: errorContent },
+      409: { description: 'The job already finished', content: errorContent },
       503: { description: 'Temporal unavailable; see Retry-After', content: errorContent },
     },
   });

@@ -25,8 +25,24 @@ export const chatRequestSchema = z
       .refine((text) => text.trim().length > 0, 'must not be empty')
       .openapi({ example: 'What is 25 * 17?' }),
     priority: prioritySchema.optional(),
+    timeout_s: z
+      .number()
+      .positive()
+      .optional()
+      .openapi({ description: 'Overall deadline of the job in seconds (at most the configured JOB_DEADLINE_MS)' }),
   })
   .openapi('ChatRequest');
+
+/** Request headers the chat endpoints read. */
+export const chatHeadersSchema = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces, 1-255 characters')
+    .optional()
+    .openapi({ description: 'Retrying a POST with the same key returns the same job (per user)' }),
+});
 
 /** Parsed `POST /chat` body. */
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
@@ -38,6 +54,8 @@ export const jobIdParamsSchema = z.object({
     .openapi({ example: '6f1c3c2e-5b1e-4a8e-9d2a-1f0e9a7b3c4d' }),
 });
 
+
+
 export const jobStatusSchema = z
   .enum(['queued', 'processing', 'completed', 'failed', 'cancelled'])
   .openapi('JobStatus');
@@ -46,7 +64,7 @@ export const jobStatusSchema = z
 export const chatAcceptedSchema = z
   .object({
     job_id: z.string(),
-    status: z.literal('queued'),
+    status: jobStatusSchema,
     submitted_at: z.string().openapi({ format: 'date-time' }),
   })
   .openapi('ChatAccepted');
@@ -75,6 +93,7 @@ export const jobViewSchema = z
     submitted_at: z.string().openapi({ format: 'date-time' }),
     started_at: z.string().optional().openapi({ format: 'date-time' }),
     completed_at: z.string().optional().openapi({ format: 'date-time' }),
+    truncated: z.boolean().optional().openapi({ description: 'The reply was cut to the configured maximum' }),
   })
   .openapi('Job');
 

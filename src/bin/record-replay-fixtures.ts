@@ -76,6 +76,7 @@ async function main(): Promise<void> {
       anthropic: createAnthropicClient({ baseURL: fake.url, timeoutMs: 30_000 }),
       logger: pino({ level: 'silent' }),
       maxConcurrentClaudeCalls: 10,
+      maxResponseChars: config.claude.maxResponseChars,
     }),
   ];
   const running = Promise.all(workers.map((worker) => worker.run()));

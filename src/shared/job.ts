@@ -81,6 +81,8 @@ export interface ClaudeCallResult {
   startedAt: string;
   /** ISO-8601 time the successful attempt finished. */
   finishedAt: string;
+  /** True when the reply was cut to the configured maximum to stay within payload limits. */
+  truncated?: boolean;
 }
 
 /** A failure as clients see it: a stable type and a human message, never a stack. */
@@ -105,4 +107,6 @@ export interface ChatJobState {
   /** Model-call attempts the workflow knows of (the live attempt count comes from Temporal). */
   attempts: number;
   error?: JobError;
+  /** True when the response was truncated to stay within Temporal's payload limits. */
+  truncated?: boolean;
 }

@@ -2,6 +2,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
+import type { WorkerMetrics } from '../observability/worker-metrics';
 import { workflowSource } from './workflow-source';
 
 /** What every worker needs. */
@@ -12,6 +13,8 @@ export interface WorkerBaseOptions {
   /** How long in-flight tasks may run on after shutdown starts before they are cancelled. */
   shutdownGraceMs: number;
   identity?: string;
+  /** Worker metrics: slot usage of this worker (and, for activity workers, the Claude calls). */
+  metrics?: WorkerMetrics;
 }
 
 /** Options of a workflow worker (deterministic orchestration only; no I/O). */
@@ -25,11 +28,12 @@ export interface ActivityWorkerOptions extends WorkerBaseOptions {
   anthropic: Anthropic;
   logger: Logger;
   maxConcurrentClaudeCalls: number;
+  maxResponseChars: number;
 }
 
 /** Creates a worker that runs workflow tasks only. */
-export function createWorkflowWorker(options: WorkflowWorkerOptions): Promise<Worker> {
-  return Worker.create({
+export async function createWorkflowWorker(options: WorkflowWorkerOptions): Promise<Worker> {
+  const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
@@ -38,20 +42,39 @@ export function createWorkflowWorker(options: WorkflowWorkerOptions): Promise<Wo
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTasks,
     shutdownGraceTime: options.shutdownGraceMs,
   });
+  options.metrics?.addSlotSource({
+    taskQueue: options.taskQueue,
+    slotType: 'workflow',
+    max: options.maxConcurrentWorkflowTasks,
+    used: () => worker.getStatus().numInFlightWorkflowActivations,
+  });
+  return worker;
 }
 
 /**
  * Creates a worker that runs the Claude-calling activities only, on its own task queue, so this
  * fleet scales independently of the workflow workers.
  */
-export function createActivityWorker(options: ActivityWorkerOptions): Promise<Worker> {
-  return Worker.create({
+export async function createActivityWorker(options: ActivityWorkerOptions): Promise<Worker> {
+  const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.identity ? { identity: options.identity } : {}),
-    activities: createActivities({ anthropic: options.anthropic, logger: options.logger }),
+    activities: createActivities({
+      anthropic: options.anthropic,
+      logger: options.logger,
+      maxResponseChars: options.maxResponseChars,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+    }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentClaudeCalls,
     shutdownGraceTime: options.shutdownGraceMs,
   });
+  options.metrics?.addSlotSource({
+    taskQueue: options.taskQueue,
+    slotType: 'activity',
+    max: options.maxConcurrentClaudeCalls,
+    used: () => worker.getStatus().numInFlightActivities,
+  });
+  return worker;
 }

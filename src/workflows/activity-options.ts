@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
 import { NON_RETRYABLE_FAILURE_TYPES, type ClaudeCallPolicy, type PriorityLevel } from '../shared';
 import { toTemporalPriorityKey } from '../shared';
 
@@ -23,6 +23,9 @@ export function claudeCallOptions(
     // The job's overall deadline: all attempts and backoff included.
     scheduleToCloseTimeout: policy.deadlineMs,
     priority: { priorityKey: toTemporalPriorityKey(priority) },
+    // A cancelled job reports "cancelled" only once the model call has really been aborted, so
+    // no partial output can race in as a success.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: {
       maximumAttempts: policy.maxAttempts,
       initialInterval: policy.initialRetryMs,

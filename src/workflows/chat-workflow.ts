@@ -42,6 +42,7 @@ export async function chatWorkflow(input: ChatJobInput): Promise<ChatJobState> {
   try {
     const result = await callClaude({
       jobId: input.jobId,
+      userId: input.userId,
       message: input.message,
       model: input.model,
     });
@@ -53,6 +54,7 @@ export async function chatWorkflow(input: ChatJobInput): Promise<ChatJobState> {
     state.attempts = result.attempt;
     state.startedAt = result.startedAt;
     state.completedAt = result.finishedAt;
+    if (result.truncated) state.truncated = true;
     return state;
   } catch (err) {
     // `new Date()` inside a workflow is the deterministic workflow-task time, safe to record.

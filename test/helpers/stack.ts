@@ -111,6 +111,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
           anthropic: createAnthropicClient({ baseURL: fake.url, timeoutMs: 30_000 }),
           logger,
           maxConcurrentClaudeCalls: config.worker.maxConcurrentClaudeCalls,
+          maxResponseChars: config.claude.maxResponseChars,
         }),
       );
     }
