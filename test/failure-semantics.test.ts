@@ -10,7 +10,7 @@ import { startTestStack, type TestStack } from './helpers/stack';
 let stack: TestStack;
 
 beforeAll(async () => {
-  stack = await startTestStack({ env: { MAX_RESPONSE_CHARS: '1000', JOB_DEADLINE_MS: '600000' } });
+  stack = await startTestStack({ env: { MAX_RESPONSE_CHARS: '1000', JOB_DEADLINE_MS: '600000', CLAUDE_MAX_ATTEMPTS: '5' } });
 });
 
 afterAll(async () => {

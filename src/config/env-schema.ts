@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { priceTableFromJson } from '../observability/price-table';
 
 /** Parses "true"/"false"/"1"/"0"/"yes"/"no" strictly, so a typo is an error rather than false. */
 const booleanFromEnv = z
@@ -27,6 +28,9 @@ export const envSchema = z.object({
   STATUS_QUERY_TIMEOUT_MS: int(100, 60_000).default(2_000),
   FINISHED_JOB_CACHE_SIZE: int(0, 1_000_000).default(10_000),
   API_SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
+  TEMPORAL_RPC_TIMEOUT_MS: int(100, 120_000).default(5_000),
+  CANCEL_WAIT_MS: int(0, 120_000).default(10_000),
+  MAX_RESPONSE_CHARS: int(1_000, 1_000_000).default(200_000),
 
   WORKFLOW_TASK_QUEUE: taskQueueName.default('agent-fleet-workflows'),
   ACTIVITY_TASK_QUEUE: taskQueueName.default('agent-fleet-claude'),
@@ -34,6 +38,8 @@ export const envSchema = z.object({
   MAX_CONCURRENT_CLAUDE_CALLS: int(1, 100_000).default(200),
   MAX_CONCURRENT_WORKFLOW_TASKS: int(1, 10_000).default(100),
   WORKER_SHUTDOWN_GRACE_MS: int(0, 3_600_000).default(60_000),
+  /** Worker probe endpoint (/healthz, /readyz) port; 0 disables it. */
+  WORKER_HEALTH_PORT: int(0, 65535).default(9465),
 
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
   ANTHROPIC_BASE_URL: z.url().optional(),
@@ -41,7 +47,7 @@ export const envSchema = z.object({
   CLAUDE_MAX_TOKENS: int(1, 128_000).default(1024),
   CLAUDE_SYSTEM_PROMPT: z.string().min(1).optional(),
 
-  CLAUDE_MAX_ATTEMPTS: int(1, 100).default(6),
+  CLAUDE_MAX_ATTEMPTS: int(1, 1000).default(20),
   CLAUDE_INITIAL_RETRY_MS: int(10, 600_000).default(1_000),
   CLAUDE_MAX_RETRY_MS: int(10, 3_600_000).default(30_000),
   CLAUDE_HEARTBEAT_TIMEOUT_MS: int(1_000, 600_000).default(5_000),
@@ -53,6 +59,15 @@ export const envSchema = z.object({
   TEMPORAL_DEV_PORT: int(1, 65535).default(7233),
   TEMPORAL_UI_PORT: int(1, 65535).default(8233),
   TEMPORAL_DB_FILE: z.string().min(1).default('.temporal/dev.sqlite'),
+
+  // Observability: /metrics of worker processes (the API serves /metrics on its own PORT).
+  METRICS_PORT: int(0, 65535).default(9464),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  TEMPORAL_SDK_METRICS_PORT: int(0, 65535).default(9466),
+  QUEUE_METRICS_INTERVAL_MS: int(0, 3_600_000).default(5_000),
+  CLAUDE_PRICES_JSON: priceTableFromJson.optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
 });
 
 /** The raw, validated environment. */

@@ -27,6 +27,10 @@ export const FailureType = {
   ClaudeTimeout: 'ClaudeTimeout',
   /** Anything unclassified: retried, because a surprise is more often transient than not. */
   ClaudeUnknown: 'ClaudeUnknown',
+  /** The worker running the call shut down past its grace time; retried on another worker. */
+  WorkerShutdown: 'WorkerShutdown',
+  /** A worker stopped heartbeating (crashed, partitioned) or overran an attempt on the last try. */
+  WorkerLost: 'WorkerLost',
   /** The job's overall deadline passed. */
   JobDeadlineExceeded: 'JobDeadlineExceeded',
   /** An operator terminated the workflow. */

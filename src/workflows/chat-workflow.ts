@@ -6,6 +6,7 @@ import {
   setHandler,
   TimeoutFailure,
 } from '@temporalio/workflow';
+import { TimeoutType } from '@temporalio/common';
 import type { createActivities } from '../activities';
 import {
   FailureType,
@@ -82,10 +83,11 @@ function describeFailure(err: unknown): JobError {
     return { type: cause.type ?? FailureType.ClaudeUnknown, message: cause.message };
   }
   if (cause instanceof TimeoutFailure) {
-    return {
-      type: FailureType.JobDeadlineExceeded,
-      message: 'The job did not finish before its deadline',
-    };
+    // Only schedule-to-close is the job's own deadline; heartbeat and start-to-close timeouts
+    // mean the worker running the last attempt was lost.
+    return cause.timeoutType === TimeoutType.SCHEDULE_TO_CLOSE
+      ? { type: FailureType.JobDeadlineExceeded, message: 'The job did not finish before its deadline' }
+      : { type: FailureType.WorkerLost, message: 'The worker running the last attempt stopped responding' };
   }
   return {
     type: FailureType.ClaudeUnknown,
