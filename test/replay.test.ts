@@ -12,15 +12,19 @@ import { WORKFLOW_BUNDLE_PATH } from './helpers/stack';
 const fixturesDir = path.join(__dirname, 'fixtures', 'histories');
 const fixtureFiles = readdirSync(fixturesDir).filter((file) => file.endsWith('.json'));
 
-it('has recorded fixtures for every ending of a chat job', () => {
-  expect(fixtureFiles).toEqual(
-    expect.arrayContaining([
-      'chat-completed.json',
-      'chat-retried-then-completed.json',
-      'chat-failed-non-retryable.json',
-      'chat-cancelled.json',
-    ]),
-  );
+it('has recorded fixtures for every ending of a chat job, from every workflow version', () => {
+  const scenarios = [
+    'chat-completed',
+    'chat-retried-then-completed',
+    'chat-failed-non-retryable',
+    'chat-cancelled',
+  ];
+  // v1: before the wait-for-cancellation patch; v2: after it.
+  for (const tag of ['v1', 'v2']) {
+    expect(fixtureFiles).toEqual(
+      expect.arrayContaining(scenarios.map((name) => `${name}.${tag}.json`)),
+    );
+  }
 });
 
 it('replays every recorded history against the current workflow code without error', async () => {

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
+import { z } from 'zod';
 import { createAnthropicClient } from '../activities/anthropic-client';
 import { loadConfig } from '../config';
 import { startFakeClaude } from '../fake-claude';
@@ -37,13 +39,47 @@ const SCENARIOS: Scenario[] = [
   { name: 'chat-cancelled', message: 'Hang forever [[fake fail=hang]]', cancelAfterMs: 1_500 },
 ];
 
+const argsSchema = z.object({
+  tag: z
+    .string({
+      error: '--tag is required, e.g. --tag=v2 (fixtures are named <scenario>.<tag>.json)',
+    })
+    .regex(/^[a-z0-9-]{1,40}$/, '--tag must be lower-case letters, digits and dashes'),
+  force: z.boolean().default(false),
+});
+
+/** True if the file exists. */
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Developer tool (`npm run fixtures:record`): runs each scenario on a throwaway dev server with
+ * Developer tool (`npm run fixtures:record -- --tag=v2`): runs each scenario on a throwaway dev server with
  * the current workflow code and saves its history under test/fixtures/histories. The replay test
  * replays every saved history against the current code, so a change that breaks determinism
  * fails CI. Record new fixtures whenever workflow code changes; keep the old ones.
  */
 async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { tag: { type: 'string' }, force: { type: 'boolean', default: false } },
+  });
+  const parsed = argsSchema.safeParse(values);
+  if (!parsed.success)
+    throw new Error(parsed.error.issues.map((issue) => issue.message).join('; '));
+  const { tag, force } = parsed.data;
+  for (const scenario of SCENARIOS) {
+    const file = path.join(fixturesDir, `${scenario.name}.${tag}.json`);
+    if (!force && (await exists(file))) {
+      throw new Error(
+        `${path.relative(projectRoot, file)} exists: choose a new --tag (or --force)`,
+      );
+    }
+  }
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const binaryPath = await ensureTemporalBinary({
     projectRoot,
@@ -109,7 +145,7 @@ async function main(): Promise<void> {
         if (!(err instanceof WorkflowFailedError)) throw err;
       }
       const history = await handle.fetchHistory();
-      const file = path.join(fixturesDir, `${scenario.name}.json`);
+      const file = path.join(fixturesDir, `${scenario.name}.${tag}.json`);
       await writeFile(file, historyToJSON(history));
       console.log(
         `recorded ${path.relative(projectRoot, file)} (${history.events?.length ?? 0} events)`,

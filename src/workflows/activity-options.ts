@@ -13,6 +13,7 @@ export function claudeCallOptions(
   policy: ClaudeCallPolicy,
   taskQueue: string,
   priority: PriorityLevel,
+  waitForCancellation: boolean,
 ): ActivityOptions {
   return {
     taskQueue,
@@ -24,8 +25,11 @@ export function claudeCallOptions(
     scheduleToCloseTimeout: policy.deadlineMs,
     priority: { priorityKey: toTemporalPriorityKey(priority) },
     // A cancelled job reports "cancelled" only once the model call has really been aborted, so
-    // no partial output can race in as a success.
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    // no partial output can race in as a success. Jobs started before this behaviour existed
+    // keep TRY_CANCEL (see the patch in chat-workflow.ts).
+    cancellationType: waitForCancellation
+      ? ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+      : ActivityCancellationType.TRY_CANCEL,
     retry: {
       maximumAttempts: policy.maxAttempts,
       initialInterval: policy.initialRetryMs,

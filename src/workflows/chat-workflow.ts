@@ -2,6 +2,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   TimeoutFailure,
@@ -16,6 +17,7 @@ import {
   type JobError,
 } from '../shared';
 import { claudeCallOptions } from './activity-options';
+import { WORKFLOW_PATCHES } from './patches';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -37,7 +39,14 @@ export async function chatWorkflow(input: ChatJobInput): Promise<ChatJobState> {
   setHandler(getJobStatusQuery, () => state);
 
   const { callClaude } = proxyActivities<Activities>(
-    claudeCallOptions(input.policy, input.activityTaskQueue, input.priority),
+    claudeCallOptions(
+      input.policy,
+      input.activityTaskQueue,
+      input.priority,
+      // Versioning example: waiting for the cancelled call to stop changes the commands a
+      // cancelled job emits, so histories recorded before the change must keep the old path.
+      patched(WORKFLOW_PATCHES.waitForCancellation),
+    ),
   );
 
   try {
@@ -86,8 +95,14 @@ function describeFailure(err: unknown): JobError {
     // Only schedule-to-close is the job's own deadline; heartbeat and start-to-close timeouts
     // mean the worker running the last attempt was lost.
     return cause.timeoutType === TimeoutType.SCHEDULE_TO_CLOSE
-      ? { type: FailureType.JobDeadlineExceeded, message: 'The job did not finish before its deadline' }
-      : { type: FailureType.WorkerLost, message: 'The worker running the last attempt stopped responding' };
+      ? {
+          type: FailureType.JobDeadlineExceeded,
+          message: 'The job did not finish before its deadline',
+        }
+      : {
+          type: FailureType.WorkerLost,
+          message: 'The worker running the last attempt stopped responding',
+        };
   }
   return {
     type: FailureType.ClaudeUnknown,
