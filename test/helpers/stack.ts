@@ -3,7 +3,7 @@
  * Temporal workers (in this process) on the shared test server, and the fake Claude over HTTP.
  */
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { createAnthropicClient } from '../../src/activities/anthropic-client';
@@ -35,6 +35,8 @@ export interface TestStackOptions {
   workers?: boolean;
   /** Run the Claude activities in this process too (default true); false = spawn your own. */
   inProcessActivities?: boolean;
+  /** Another Temporal server than the shared test server (e.g. one the test restarts). */
+  temporalAddress?: string;
 }
 
 /** A running test stack. */
@@ -80,7 +82,14 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   };
   const config = loadConfig(env);
   const logger = pino({ level: 'silent' });
-  const { client, connection } = await connectTestClient();
+  const temporalAddress = options.temporalAddress ?? testTemporal().address;
+  const namespace = testTemporal().namespace;
+  const { client, connection } = options.temporalAddress
+    ? await (async () => {
+        const conn = await Connection.connect({ address: temporalAddress });
+        return { client: new Client({ connection: conn, namespace }), connection: conn };
+      })()
+    : await connectTestClient();
   const api: ApiServerHandle = await startApiServer({ client, config, logger });
 
   let nativeConnection: NativeConnection | undefined;
@@ -89,10 +98,10 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
 
   async function startWorkers(): Promise<void> {
     if (running) return;
-    nativeConnection ??= await NativeConnection.connect({ address: testTemporal().address });
+    nativeConnection ??= await NativeConnection.connect({ address: temporalAddress });
     const base = {
       connection: nativeConnection,
-      namespace: testTemporal().namespace,
+      namespace,
       shutdownGraceMs: config.worker.shutdownGraceMs,
     };
     workers = [
