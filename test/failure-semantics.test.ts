@@ -10,7 +10,9 @@ import { startTestStack, type TestStack } from './helpers/stack';
 let stack: TestStack;
 
 beforeAll(async () => {
-  stack = await startTestStack({ env: { MAX_RESPONSE_CHARS: '1000', JOB_DEADLINE_MS: '600000', CLAUDE_MAX_ATTEMPTS: '5' } });
+  stack = await startTestStack({
+    env: { MAX_RESPONSE_CHARS: '1000', JOB_DEADLINE_MS: '600000', CLAUDE_MAX_ATTEMPTS: '5' },
+  });
 });
 
 afterAll(async () => {
@@ -32,7 +34,8 @@ async function submit(
   return { jobId: res.body.job_id, key };
 }
 
-const finished = (jobId: string) => pollUntil<JobBody>(`${stack.apiUrl}/chat/${jobId}`, isFinished, 60_000);
+const finished = (jobId: string) =>
+  pollUntil<JobBody>(`${stack.apiUrl}/chat/${jobId}`, isFinished, 60_000);
 
 /** Waits until the fake has seen `count` calls for `key`. */
 async function waitForCalls(key: string, count: number): Promise<void> {
@@ -133,7 +136,9 @@ describe('cancellation', () => {
   it('cancelling a finished job is a 409, an unknown job a 404', async () => {
     const { jobId } = await submit('What is 1 + 1?', '');
     await finished(jobId);
-    const again = await requestJson<{ error: string }>(`${stack.apiUrl}/chat/${jobId}`, { method: 'DELETE' });
+    const again = await requestJson<{ error: string }>(`${stack.apiUrl}/chat/${jobId}`, {
+      method: 'DELETE',
+    });
     expect(again.status).toBe(409);
     expect(again.body.error).toBe('job_finished');
     const unknown = await requestJson(`${stack.apiUrl}/chat/${randomUUID()}`, { method: 'DELETE' });

@@ -57,7 +57,8 @@ async function streamingWorkerPid(jobId: string, key: string): Promise<number> {
   while (Date.now() < deadline) {
     const pending = (await handle.describe()).raw.pendingActivities?.[0];
     const match = /^activities:(\d+)@/.exec(pending?.lastWorkerIdentity ?? '');
-    if (Number(pending?.state) === 2 && match && stack.fake.callsForKey(key).length > 0) return Number(match[1]);
+    if (Number(pending?.state) === 2 && match && stack.fake.callsForKey(key).length > 0)
+      return Number(match[1]);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error('the call never started');
@@ -91,7 +92,11 @@ it('a SIGSTOPped zombie is timed out and retried elsewhere; its late result is d
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   expect(await historyEvents(jobId, ACTIVITY_TASK_COMPLETED)).toBe(1);
   const after = await requestJson<JobBody>(`${stack.apiUrl}/chat/${jobId}`);
-  expect(after.body).toMatchObject({ status: 'completed', response: job.response, attempts: job.attempts });
+  expect(after.body).toMatchObject({
+    status: 'completed',
+    response: job.response,
+    attempts: job.attempts,
+  });
   expect(stack.fake.callsForKey(key).length).toBeGreaterThanOrEqual(2);
 });
 

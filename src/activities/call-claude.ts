@@ -1,12 +1,16 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import { CancelledFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
-import type { ClaudeCallResult, ModelSettings, TokenUsage } from '../shared';
+import { recordClaudeCall } from '../observability/claude-call-recorder';
+import type { WorkerMetrics } from '../observability/worker-metrics';
+import { FailureType, type ClaudeCallResult, type ModelSettings, type TokenUsage } from '../shared';
 import { classifyClaudeError } from './classify-claude-error';
 
 /** Input of one model call: everything needed to repeat it identically on retry. */
 export interface CallClaudeInput {
   jobId: string;
+  /** For log lines only; absent in histories recorded before it was added. */
+  userId?: string;
   message: string;
   model: ModelSettings;
 }
@@ -15,6 +19,13 @@ export interface CallClaudeInput {
 export interface CallClaudeDeps {
   anthropic: Anthropic;
   logger: Logger;
+  /**
+   * Longest reply kept; longer ones are truncated and flagged. Temporal fails any payload over
+   * 2 MiB (and warns at 512 KiB): a result that large would fail the job on every retry.
+   */
+  maxResponseChars: number;
+  /** Latency, tokens, cost, errors and in-flight calls (none recorded when absent). */
+  metrics?: WorkerMetrics;
 }
 
 /** Progress recorded with each heartbeat (visible in the Web UI's pending activity). */
@@ -43,15 +54,28 @@ export function createCallClaude(deps: CallClaudeDeps) {
   return async function callClaude(input: CallClaudeInput): Promise<ClaudeCallResult> {
     const ctx = Context.current();
     const { attempt, heartbeatTimeoutMs } = ctx.info;
-    const log = deps.logger.child({ job_id: input.jobId, attempt });
+    const log = deps.logger.child({
+      job_id: input.jobId,
+      workflow_id: ctx.info.workflowExecution?.workflowId ?? input.jobId,
+      ...(input.userId !== undefined ? { user_id: input.userId } : {}),
+      attempt,
+    });
     const startedAt = new Date();
+    const recorder = recordClaudeCall(deps.metrics, {
+      model: input.model.model,
+      attempt,
+      priorityKey: ctx.info.priority?.priorityKey,
+      scheduledAtMs: ctx.info.currentAttemptScheduledTimestampMs,
+      startedAtMs: startedAt.getTime(),
+    });
     const progress: CallProgress = { phase: 'waiting', outputChunks: 0 };
     ctx.heartbeat(progress);
     const timer = setInterval(
       () => ctx.heartbeat(progress),
       heartbeatIntervalMs(heartbeatTimeoutMs),
     );
-    log.debug('model call started');
+    // The user's text may be personal data: only at debug level, never by default.
+    log.debug({ model: input.model.model, message: input.message }, 'model call started');
     try {
       const stream = deps.anthropic.messages.stream(
         {
@@ -63,16 +87,20 @@ export function createCallClaude(deps: CallClaudeDeps) {
         { signal: ctx.cancellationSignal },
       );
       stream.on('text', () => {
+        recorder.firstToken();
         progress.phase = 'streaming';
         progress.outputChunks += 1;
       });
       const final = await stream.finalMessage();
       // On abort the SDK may end the stream quietly; partial text must never pass as success.
       if (ctx.cancellationSignal.aborted) throw new CancelledFailure('Model call cancelled');
-      const text = final.content
+      const fullText = final.content
         .filter((block): block is Anthropic.TextBlock => block.type === 'text')
         .map((block) => block.text)
         .join('');
+      const truncated = fullText.length > deps.maxResponseChars;
+      const text = truncated ? fullText.slice(0, deps.maxResponseChars) : fullText;
+      if (truncated) log.warn({ chars: fullText.length, kept: text.length }, 'reply truncated');
       const usage: TokenUsage = {
         input_tokens: final.usage.input_tokens,
         output_tokens: final.usage.output_tokens,
@@ -84,13 +112,16 @@ export function createCallClaude(deps: CallClaudeDeps) {
           : {}),
       };
       const finishedAt = new Date();
+      recorder.success(usage);
       log.info(
         {
           duration_ms: finishedAt.getTime() - startedAt.getTime(),
+          input_tokens: usage.input_tokens,
           output_tokens: usage.output_tokens,
         },
         'model call completed',
       );
+      log.debug({ response: text }, 'model reply');
       return {
         text,
         model: final.model,
@@ -99,13 +130,27 @@ export function createCallClaude(deps: CallClaudeDeps) {
         attempt,
         startedAt: startedAt.toISOString(),
         finishedAt: finishedAt.toISOString(),
+        ...(truncated ? { truncated } : {}),
       };
     } catch (err) {
+      if (ctx.cancellationSignal.aborted && ctx.cancellationDetails?.workerShutdown) {
+        // Not the job's cancellation: this process is stopping past its grace time. A retryable
+        // failure (rather than "cancelled") makes Temporal run the call again on another worker.
+        recorder.failure(FailureType.WorkerShutdown, true);
+        log.info('model call interrupted by worker shutdown; it will be retried elsewhere');
+        throw ApplicationFailure.create({
+          type: FailureType.WorkerShutdown,
+          message: 'The worker shut down during the model call',
+          details: [{ attempt, status: null }],
+        });
+      }
       if (ctx.cancellationSignal.aborted) {
-        log.info('model call cancelled');
+        recorder.cancelled();
+        log.info({ duration_ms: Date.now() - startedAt.getTime() }, 'model call cancelled');
         throw err instanceof CancelledFailure ? err : new CancelledFailure('Model call cancelled');
       }
       const failure = classifyClaudeError(err, attempt);
+      recorder.failure(failure.type ?? 'ClaudeUnknown', !failure.nonRetryable);
       log.warn(
         {
           failure_type: failure.type,

@@ -144,7 +144,11 @@ export function classifyClaudeError(err: unknown, attempt: number): ApplicationF
     };
   } else if (api) {
     classification = classifyApiError(api);
-    if (classification.honourRetryAfter) nextRetryDelay = parseRetryAfterMs(api.headers);
+    if (classification.honourRetryAfter) {
+      const asked = parseRetryAfterMs(api.headers);
+      // A zero delay would reach the server as "no delay set"; let the backoff decide instead.
+      nextRetryDelay = asked !== undefined && asked > 0 ? asked : undefined;
+    }
   } else if (
     err instanceof Error &&
     CONNECTION_DROP_PATTERN.test(`${err.message} ${causeText(err)}`)

@@ -143,6 +143,8 @@ export function createJobService(deps: JobServiceDeps): JobService {
   const { client, config } = deps;
   const finished = new FinishedJobCache<JobView>(config.http.finishedJobCacheSize);
   let queryBackoffUntil = 0;
+  /** Jobs already counted as finished (bounded: a job evicted and read again counts twice). */
+  const recorded = new FinishedJobCache<true>(Math.max(config.http.finishedJobCacheSize, 10_000));
 
   /** Runs one Temporal call with a deadline, so an outage becomes a 503 instead of a hang. */
   function bounded<T>(call: () => Promise<T>): Promise<T> {
@@ -150,7 +152,9 @@ export function createJobService(deps: JobServiceDeps): JobService {
   }
 
   async function submit(job: SubmitJob): Promise<SubmitResult> {
-    const jobId = job.idempotencyKey ? jobIdForIdempotencyKey(job.userId, job.idempotencyKey) : randomUUID();
+    const jobId = job.idempotencyKey
+      ? jobIdForIdempotencyKey(job.userId, job.idempotencyKey)
+      : randomUUID();
     const submittedAt = new Date().toISOString();
     const fingerprint = requestFingerprint(job);
     const started = Date.now();
@@ -161,7 +165,10 @@ export function createJobService(deps: JobServiceDeps): JobService {
       priority: job.priority,
       submittedAt,
       model: config.claude.model,
-      policy: { ...config.claude.policy, deadlineMs: job.deadlineMs ?? config.claude.policy.deadlineMs },
+      policy: {
+        ...config.claude.policy,
+        deadlineMs: job.deadlineMs ?? config.claude.policy.deadlineMs,
+      },
       activityTaskQueue: config.taskQueues.activities,
     };
     const memo: JobMemo = {
@@ -226,7 +233,11 @@ export function createJobService(deps: JobServiceDeps): JobService {
   async function cancel(jobId: string): Promise<CancelResult> {
     const before = await get(jobId);
     if (!before) return { outcome: 'not_found' };
-    if (before.status === 'completed' || before.status === 'failed' || before.status === 'cancelled') {
+    if (
+      before.status === 'completed' ||
+      before.status === 'failed' ||
+      before.status === 'cancelled'
+    ) {
       return { outcome: 'already_finished', view: before };
     }
     const handle = client.workflow.getHandle(jobId);
@@ -246,7 +257,8 @@ export function createJobService(deps: JobServiceDeps): JobService {
       const view = await get(jobId);
       if (!view) return { outcome: 'not_found' };
       if (view.status === 'cancelled') return { outcome: 'cancelled', view };
-      if (view.status === 'completed' || view.status === 'failed') return { outcome: 'already_finished', view };
+      if (view.status === 'completed' || view.status === 'failed')
+        return { outcome: 'already_finished', view };
       if (Date.now() >= deadline) return { outcome: 'cancelling', view };
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -268,7 +280,11 @@ export function createJobService(deps: JobServiceDeps): JobService {
     if (!memo) return undefined;
 
     if (description.status.name === 'RUNNING') {
-      return toJobView(await runningState(handle, description, stateFromMemo(jobId, memo)));
+      const view = toJobView(await runningState(handle, description, stateFromMemo(jobId, memo)));
+      // The workflow's query can report the final state a moment before the server records the
+      // close; a client that stops polling then must still see the job counted.
+      if (isFinalStatus(view.status)) recordFinished(view);
+      return view;
     }
     let final: ChatJobState;
     try {
@@ -328,6 +344,8 @@ export function createJobService(deps: JobServiceDeps): JobService {
 
   /** First sight of a finished job in this process: one log line and its outcome metrics. */
   function recordFinished(view: JobView): void {
+    if (recorded.get(view.job_id)) return;
+    recorded.set(view.job_id, true);
     const durationMs =
       view.completed_at !== undefined
         ? Date.parse(view.completed_at) - Date.parse(view.submitted_at)
@@ -357,6 +375,10 @@ export function createJobService(deps: JobServiceDeps): JobService {
   }
 
   return { submit, get, cancel };
+}
+
+function isFinalStatus(status: JobView['status']): boolean {
+  return status === 'completed' || status === 'failed' || status === 'cancelled';
 }
 
 /** Final state of a closed job, read from its close event (the workflow is not replayed). */

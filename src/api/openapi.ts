@@ -60,7 +60,10 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     request: { params: jobIdParamsSchema },
     responses: {
       200: { description: 'Cancelled', content: { 'application/json': { schema: jobViewSchema } } },
-      202: { description: 'Cancellation requested, not yet confirmed', content: { 'application/json': { schema: jobViewSchema } } },
+      202: {
+        description: 'Cancellation requested, not yet confirmed',
+        content: { 'application/json': { schema: jobViewSchema } },
+      },
       404: { description: 'No such job', content: errorContent },
       409: { description: 'The job already finished', content: errorContent },
       503: { description: 'Temporal unavailable; see Retry-After', content: errorContent },

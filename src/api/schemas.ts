@@ -25,11 +25,10 @@ export const chatRequestSchema = z
       .refine((text) => text.trim().length > 0, 'must not be empty')
       .openapi({ example: 'What is 25 * 17?' }),
     priority: prioritySchema.optional(),
-    timeout_s: z
-      .number()
-      .positive()
-      .optional()
-      .openapi({ description: 'Overall deadline of the job in seconds (at most the configured JOB_DEADLINE_MS)' }),
+    timeout_s: z.number().positive().optional().openapi({
+      description:
+        'Overall deadline of the job in seconds (at most the configured JOB_DEADLINE_MS)',
+    }),
   })
   .openapi('ChatRequest');
 
@@ -53,8 +52,6 @@ export const jobIdParamsSchema = z.object({
     .uuid('must be a job id returned by POST /chat')
     .openapi({ example: '6f1c3c2e-5b1e-4a8e-9d2a-1f0e9a7b3c4d' }),
 });
-
-
 
 export const jobStatusSchema = z
   .enum(['queued', 'processing', 'completed', 'failed', 'cancelled'])
@@ -93,7 +90,10 @@ export const jobViewSchema = z
     submitted_at: z.string().openapi({ format: 'date-time' }),
     started_at: z.string().optional().openapi({ format: 'date-time' }),
     completed_at: z.string().optional().openapi({ format: 'date-time' }),
-    truncated: z.boolean().optional().openapi({ description: 'The reply was cut to the configured maximum' }),
+    truncated: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'The reply was cut to the configured maximum' }),
   })
   .openapi('Job');
 

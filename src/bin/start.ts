@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { loadConfig } from '../config';
+import { loadConfig, type AppConfig } from '../config';
 import { SEARCH_ATTRIBUTES } from '../shared';
 import { startFakeClaude, fakeClaudeOptionsFromEnv, type FakeClaudeServer } from '../fake-claude';
 import { Supervisor } from '../runtime/supervisor';
@@ -28,6 +28,22 @@ async function waitForApi(url: string, timeoutMs: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`the API did not become ready at ${url} within ${timeoutMs / 1000} s`);
+}
+
+/** Gap between the metrics ports of successive worker processes on one machine. */
+const METRICS_PORT_STRIDE = 10;
+
+/**
+ * Metrics ports of the `index`-th worker process (0 = the workflow worker): base + 10 × index, so
+ * processes on one machine never collide and deploy/prometheus/prometheus.yml can list them.
+ * A port of 0 (off) stays off.
+ */
+function workerMetricsEnv(config: AppConfig, index: number): NodeJS.ProcessEnv {
+  const shift = (port: number) => String(port === 0 ? 0 : port + METRICS_PORT_STRIDE * index);
+  return {
+    METRICS_PORT: shift(config.observability.metricsPort),
+    TEMPORAL_SDK_METRICS_PORT: shift(config.observability.sdkMetricsPort),
+  };
 }
 
 /**
@@ -110,14 +126,14 @@ async function main(): Promise<void> {
     name: 'worker-workflows',
     script: worker,
     args: ['--role=workflows'],
-    env: childEnv,
+    env: { ...childEnv, ...workerMetricsEnv(config, 0) },
   });
   for (let i = 1; i <= config.stack.activityWorkers; i += 1) {
     supervisor.start({
       name: `worker-activities-${i}`,
       script: worker,
       args: ['--role=activities'],
-      env: childEnv,
+      env: { ...childEnv, ...workerMetricsEnv(config, i) },
     });
   }
 
@@ -127,6 +143,7 @@ async function main(): Promise<void> {
   say('');
   say(`API:           ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json)`);
   if (uiUrl) say(`Temporal UI:   ${uiUrl}`);
+  say(`Metrics:       ${apiUrl}/metrics; workers: deploy/prometheus/prometheus.yml lists them`);
   say(`Processes:     ${JSON.stringify(supervisor.pids())}`);
   say('Try it:');
   say(

@@ -5,7 +5,12 @@ import { z } from 'zod';
 import { createAnthropicClient } from '../activities/anthropic-client';
 import { loadConfig } from '../config';
 import { createLogger } from '../logging/logger';
+import {
+  sdkMetricsBindAddress,
+  startWorkerObservability,
+} from '../observability/worker-observability';
 import { onShutdown } from '../runtime/shutdown';
+import { startWorkerHealthServer } from '../runtime/worker-health-server';
 import { installTemporalRuntime } from '../runtime/temporal-runtime';
 import { connectWorkerConnection } from '../temporal/connection';
 import { readTemporalSettings } from '../temporal/settings';
@@ -34,7 +39,8 @@ async function main(): Promise<void> {
     level: config.logLevel,
     pretty: config.logPretty,
   });
-  installTemporalRuntime(logger);
+  installTemporalRuntime(logger, { sdkMetricsBindAddress: sdkMetricsBindAddress(config) });
+  const observability = await startWorkerObservability({ config, logger });
   const temporal = readTemporalSettings(process.env);
   const connection = await connectWorkerConnection(temporal);
   const identity = `${role}:${process.pid}@${hostname()}`;
@@ -43,9 +49,29 @@ async function main(): Promise<void> {
     namespace: temporal.namespace,
     shutdownGraceMs: config.worker.shutdownGraceMs,
     identity,
+    metrics: observability.metrics,
   };
 
   const workers: Worker[] = [];
+  // Probes for orchestrators (Kubernetes liveness/readiness, compose healthcheck), started before
+  // the workers so a slow start reads as "alive, not ready" rather than as a dead process.
+  if (config.worker.healthPort !== 0) {
+    try {
+      const health = await startWorkerHealthServer({
+        port: config.worker.healthPort,
+        host: config.http.host,
+        workers: () => workers,
+      });
+      logger.info({ url: health.url }, 'worker health endpoint listening');
+    } catch (err) {
+      // Several workers on one machine (`npm start`) share the default port: only the first gets
+      // it. A missing probe endpoint must not stop a worker that can otherwise do its job.
+      logger.warn(
+        { err, port: config.worker.healthPort },
+        'worker health endpoint not started; set a distinct WORKER_HEALTH_PORT per process (0 = off)',
+      );
+    }
+  }
   if (role === 'workflows' || role === 'all') {
     workers.push(
       await createWorkflowWorker({
@@ -69,6 +95,7 @@ async function main(): Promise<void> {
         anthropic,
         logger,
         maxConcurrentClaudeCalls: config.worker.maxConcurrentClaudeCalls,
+        maxResponseChars: config.claude.maxResponseChars,
       }),
     );
   }
@@ -93,6 +120,7 @@ async function main(): Promise<void> {
     for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
     await running;
     await connection.close();
+    await observability.close();
     logger.info('worker stopped');
   });
   try {

@@ -1,4 +1,5 @@
 import { envSchema } from './env-schema';
+import { DEFAULT_PRICE_TABLE, type PriceTable } from '../observability/price-table';
 import type { ClaudeCallPolicy, ModelSettings } from '../shared';
 
 /** Validated, structured settings of one process. Parsed once, by an entry point. */
@@ -14,6 +15,10 @@ export interface AppConfig {
     statusQueryTimeoutMs: number;
     finishedJobCacheSize: number;
     shutdownGraceMs: number;
+    /** Bound on each Temporal call made while serving a request (then 503, never a hang). */
+    temporalRpcTimeoutMs: number;
+    /** How long DELETE waits for the cancelled job to close before answering 202. */
+    cancelWaitMs: number;
   };
   taskQueues: { workflows: string; activities: string };
   worker: {
@@ -21,6 +26,8 @@ export interface AppConfig {
     maxConcurrentClaudeCalls: number;
     maxConcurrentWorkflowTasks: number;
     shutdownGraceMs: number;
+    /** Port of the worker's /healthz and /readyz endpoint (bound on HOST); 0 = disabled. */
+    healthPort: number;
   };
   claude: {
     /** Absent when only a fake (ANTHROPIC_BASE_URL) is configured. */
@@ -28,6 +35,24 @@ export interface AppConfig {
     baseURL?: string;
     model: ModelSettings;
     policy: ClaudeCallPolicy;
+    /**
+     * Replies longer than this are truncated (and flagged) so a result never approaches
+     * Temporal's 2 MiB payload limit and fails forever.
+     */
+    maxResponseChars: number;
+  };
+  /** Metrics and pricing (see src/observability). */
+  observability: {
+    /** Bind host of a worker's /metrics server. */
+    metricsHost: string;
+    /** Port of a worker's /metrics server; 0 = no server. */
+    metricsPort: number;
+    /** Port of the Temporal SDK's own Prometheus exporter in workers; 0 = off. */
+    sdkMetricsPort: number;
+    /** How often the API samples task-queue backlogs; 0 = never. */
+    queueSampleIntervalMs: number;
+    /** USD per million tokens by model prefix (defaults built in). */
+    prices: PriceTable;
   };
   /** Settings used only by `npm start` (the whole local stack). */
   stack: {
@@ -84,6 +109,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       statusQueryTimeoutMs: e.STATUS_QUERY_TIMEOUT_MS,
       finishedJobCacheSize: e.FINISHED_JOB_CACHE_SIZE,
       shutdownGraceMs: e.API_SHUTDOWN_GRACE_MS,
+      temporalRpcTimeoutMs: e.TEMPORAL_RPC_TIMEOUT_MS,
+      cancelWaitMs: e.CANCEL_WAIT_MS,
     },
     taskQueues: { workflows: e.WORKFLOW_TASK_QUEUE, activities: e.ACTIVITY_TASK_QUEUE },
     worker: {
@@ -91,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       maxConcurrentClaudeCalls: e.MAX_CONCURRENT_CLAUDE_CALLS,
       maxConcurrentWorkflowTasks: e.MAX_CONCURRENT_WORKFLOW_TASKS,
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
+      healthPort: e.WORKER_HEALTH_PORT,
     },
     claude: {
       apiKey: e.ANTHROPIC_API_KEY,
@@ -108,6 +136,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
         attemptTimeoutMs: e.CLAUDE_ATTEMPT_TIMEOUT_MS,
         deadlineMs: e.JOB_DEADLINE_MS,
       },
+      maxResponseChars: e.MAX_RESPONSE_CHARS,
+    },
+    observability: {
+      metricsHost: e.METRICS_HOST,
+      metricsPort: e.METRICS_PORT,
+      sdkMetricsPort: e.TEMPORAL_SDK_METRICS_PORT,
+      queueSampleIntervalMs: e.QUEUE_METRICS_INTERVAL_MS,
+      prices: e.CLAUDE_PRICES_JSON ?? DEFAULT_PRICE_TABLE,
     },
     stack: {
       activityWorkers: e.ACTIVITY_WORKERS,

@@ -66,8 +66,6 @@ export const envSchema = z.object({
   TEMPORAL_SDK_METRICS_PORT: int(0, 65535).default(9466),
   QUEUE_METRICS_INTERVAL_MS: int(0, 3_600_000).default(5_000),
   CLAUDE_PRICES_JSON: priceTableFromJson.optional(),
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
-  OTEL_SERVICE_NAME: z.string().min(1).optional(),
 });
 
 /** The raw, validated environment. */

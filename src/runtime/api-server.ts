@@ -4,27 +4,52 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { createApp } from '../api/app';
 import type { AppConfig } from '../config';
+import { createApiMetrics, type ApiMetrics } from '../observability/api-metrics';
+import { startQueueSampler } from '../observability/queue-sampler';
+import { createMetricsRegistry } from '../observability/registry';
 
 /** A listening API server. */
 export interface ApiServerHandle {
   server: Server;
   url: string;
+  /** The metrics served at `/metrics` (tests read them directly too). */
+  metrics: ApiMetrics;
+  /** Samples the task-queue backlog gauges now instead of waiting for the background timer. */
+  sampleQueues(): Promise<void>;
   /** Stops accepting, lets in-flight requests finish within the grace, then closes the rest. */
   close(): Promise<void>;
 }
 
-/** Starts the HTTP API on the configured host and port (port 0 = ephemeral). */
+/**
+ * Starts the HTTP API on the configured host and port (port 0 = ephemeral), with its metrics and
+ * the background task-queue sampler (stopped by `close`).
+ */
 export async function startApiServer(deps: {
   client: Client;
   config: AppConfig;
   logger: Logger;
 }): Promise<ApiServerHandle> {
-  const app = createApp(deps);
+  const metrics = createApiMetrics(createMetricsRegistry());
+  const sampler = startQueueSampler({
+    client: deps.client,
+    namespace: deps.client.options.namespace,
+    queues: [
+      { name: deps.config.taskQueues.workflows, type: 'workflow' },
+      { name: deps.config.taskQueues.activities, type: 'activity' },
+    ],
+    metrics,
+    logger: deps.logger,
+    intervalMs: deps.config.observability.queueSampleIntervalMs,
+  });
+  const app = createApp({ ...deps, metrics });
   const server = createServer(app);
   // Keep-alive longer than typical load balancers' idle timeout avoids racing connection reuse.
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => {
+      sampler.stop();
+      reject(err);
+    });
     server.listen(deps.config.http.port, deps.config.http.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
@@ -32,8 +57,11 @@ export async function startApiServer(deps: {
   return {
     server,
     url: `http://${host}:${port}`,
+    metrics,
+    sampleQueues: () => sampler.sampleOnce(),
     close: () =>
       new Promise<void>((resolve) => {
+        sampler.stop();
         const force = setTimeout(
           () => server.closeAllConnections(),
           deps.config.http.shutdownGraceMs,

@@ -33,7 +33,9 @@ export function chatRoutes({ jobs, config, metrics }: ChatRoutesDeps): Router {
     }
     const maxTimeoutS = config.claude.policy.deadlineMs / 1000;
     if (body.timeout_s !== undefined && body.timeout_s > maxTimeoutS) {
-      throw HttpError.validation([{ field: 'timeout_s', message: `must be at most ${maxTimeoutS}` }]);
+      throw HttpError.validation([
+        { field: 'timeout_s', message: `must be at most ${maxTimeoutS}` },
+      ]);
     }
     // Starting the workflow is the only work on this path: it must stay fast.
     const { jobId, submittedAt, created } = await jobs.submit({
@@ -43,6 +45,9 @@ export function chatRoutes({ jobs, config, metrics }: ChatRoutesDeps): Router {
       deadlineMs: body.timeout_s === undefined ? undefined : Math.ceil(body.timeout_s * 1000),
       idempotencyKey: headers['idempotency-key'],
     });
+    // Only new jobs count: an idempotent retry starts nothing.
+    if (created)
+      metrics?.jobsSubmitted.inc({ priority: String(body.priority ?? DEFAULT_PRIORITY) });
     // An idempotent retry answers 200 with the original job's current status.
     const status = created ? 'queued' : ((await jobs.get(jobId))?.status ?? 'queued');
     res

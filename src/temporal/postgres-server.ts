@@ -1,0 +1,272 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { Connection, isGrpcServiceError } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
+import { serverTemplateEnv, type PostgresProfileSettings } from './postgres-profile-settings';
+
+/** Config directory and environment name of the server config (relative to the repository). */
+export const POSTGRES_SERVER_CONFIG_DIR = path.join('deploy', 'temporal-postgres');
+/** `--env` of the server: it reads `<config dir>/agent-fleet.yaml`. */
+export const POSTGRES_SERVER_CONFIG_ENV = 'agent-fleet';
+/** Dynamic config file of the server (same values as the dev server's). */
+export const POSTGRES_SERVER_DYNAMIC_CONFIG = path.join(
+  POSTGRES_SERVER_CONFIG_DIR,
+  'dynamicconfig.yaml',
+);
+
+/** temporal.api.enums.v1.IndexedValueType of the search attribute types we register. */
+const INDEXED_VALUE_TYPES: Record<string, number> = { Keyword: 2, Int: 3 };
+
+/** Options of {@link startPostgresTemporalServer}. */
+export interface PostgresServerOptions {
+  /** `temporal-server` executable (see ensureTemporalServerBinaries). */
+  serverPath: string;
+  /** Repository root (holds deploy/temporal-postgres). */
+  projectRoot: string;
+  settings: PostgresProfileSettings;
+  /** Namespace to register if missing. Default `default` (the full server creates none). */
+  namespace?: string;
+  /** Custom search attributes to register if missing (types Keyword or Int). */
+  searchAttributes?: ReadonlyArray<{ name: string; type: string }>;
+  /** How long to wait for the frontend and namespace. Default 90 s. */
+  startTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+/** A running PostgreSQL-backed Temporal server. */
+export interface PostgresServerHandle {
+  /** `127.0.0.1:<frontend port>` for TEMPORAL_ADDRESS. */
+  address: string;
+  namespace: string;
+  pid: number | undefined;
+  /** SIGTERM (graceful: the server hands shards off), SIGKILL after 20 s. */
+  stop(): Promise<void>;
+  /** Sends `signal` (e.g. SIGKILL for crash tests) and resolves once the process is gone. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+const OUTPUT_TAIL_LINES = 40;
+const STOP_GRACE_MS = 20_000;
+
+/**
+ * Starts the full Temporal server on PostgreSQL (schema must exist: see setupTemporalSchema) and
+ * resolves once its frontend answers and the namespace and search attributes are registered
+ * (both idempotent, so a restart on the same databases is a plain start). The child is killed if
+ * this process exits, so it never outlives its launcher.
+ */
+export async function startPostgresTemporalServer(
+  opts: PostgresServerOptions,
+): Promise<PostgresServerHandle> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const namespace = opts.namespace ?? 'default';
+  const address = `127.0.0.1:${opts.settings.frontendPort}`;
+  const args = [
+    '--root',
+    opts.projectRoot,
+    '--config',
+    POSTGRES_SERVER_CONFIG_DIR,
+    '--env',
+    POSTGRES_SERVER_CONFIG_ENV,
+    // Loopback-only and unauthenticated, like the dev server; a real cluster configures an
+    // authorizer (and TLS) instead.
+    '--allow-no-auth',
+    'start',
+  ];
+  const child = spawn(opts.serverPath, args, {
+    cwd: opts.projectRoot,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      ...serverTemplateEnv(opts.settings),
+      TEMPORAL_PG_DYNAMIC_CONFIG: path.join(opts.projectRoot, POSTGRES_SERVER_DYNAMIC_CONFIG),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const proc = trackProcess(child);
+  log(`Temporal server (PostgreSQL) starting at ${address}, pid ${child.pid ?? '?'}`);
+  try {
+    await waitUntilServing(address, opts.startTimeoutMs ?? 90_000, proc);
+    await prepareNamespace(address, namespace, opts.searchAttributes ?? [], log);
+  } catch (err) {
+    await proc.terminate('SIGKILL');
+    throw err;
+  }
+  proc.ready = true;
+  return {
+    address,
+    namespace,
+    pid: child.pid,
+    stop: async () => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+      try {
+        await proc.terminate('SIGTERM');
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    kill: (signal) => proc.terminate(signal),
+  };
+}
+
+interface TrackedProcess {
+  exited: Promise<void>;
+  isExited(): boolean;
+  output(): string;
+  ready: boolean;
+  terminate(signal: NodeJS.Signals): Promise<void>;
+}
+
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function trackProcess(child: ChildProcess): TrackedProcess {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const live of liveChildren) live.kill('SIGKILL');
+    });
+  }
+  liveChildren.add(child);
+  const tail: string[] = [];
+  let exited = false;
+  // Drain both pipes continuously: a server blocked on a full pipe looks hung.
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split(/\r?\n/)) {
+        if (line.trim() === '') continue;
+        tail.push(line.length > 600 ? `${line.slice(0, 600)}…` : line);
+        if (tail.length > OUTPUT_TAIL_LINES) tail.shift();
+      }
+    });
+  }
+  const exitedPromise = new Promise<void>((resolve) => {
+    const done = (): void => {
+      exited = true;
+      liveChildren.delete(child);
+      resolve();
+    };
+    child.once('error', done);
+    child.once('close', done);
+  });
+  return {
+    exited: exitedPromise,
+    isExited: () => exited,
+    output: () => (tail.length === 0 ? '(no output)' : tail.join('\n')),
+    ready: false,
+    async terminate(signal) {
+      if (exited) return;
+      child.kill(signal);
+      await exitedPromise;
+    },
+  };
+}
+
+async function waitUntilServing(
+  address: string,
+  timeoutMs: number,
+  proc: TrackedProcess,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: string | undefined;
+  for (;;) {
+    if (proc.isExited()) {
+      throw new Error(
+        `The Temporal server exited before it answered at ${address}. Its last output:\n` +
+          proc.output(),
+      );
+    }
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      try {
+        await connection.withDeadline(Date.now() + 3_000, () =>
+          connection.workflowService.getSystemInfo({}),
+        );
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      lastError = err instanceof Error ? err.message : String(err);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `The Temporal server did not answer at ${address} within ${timeoutMs} ms ` +
+          `(last error: ${lastError ?? 'none'}). Its last output:\n${proc.output()}`,
+      );
+    }
+    await Promise.race([sleep(500), proc.exited]);
+  }
+}
+
+/** Registers the namespace and search attributes when missing; waits until they are usable. */
+async function prepareNamespace(
+  address: string,
+  namespace: string,
+  searchAttributes: ReadonlyArray<{ name: string; type: string }>,
+  log: (line: string) => void,
+): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    const service = connection.workflowService;
+    try {
+      await service.describeNamespace({ namespace });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      log(`Registering namespace ${namespace}`);
+      await service.registerNamespace({
+        namespace,
+        workflowExecutionRetentionPeriod: msToTs('3 days'),
+      });
+    }
+    // Namespace-scoped calls fail with NOT_FOUND until the frontend's namespace cache refreshes.
+    await retryWhileNotFound(() => service.listWorkflowExecutions({ namespace, pageSize: 1 }));
+
+    const existing = await connection.operatorService.listSearchAttributes({ namespace });
+    const missing: Record<string, number> = {};
+    for (const { name, type } of searchAttributes) {
+      const indexed = INDEXED_VALUE_TYPES[type];
+      if (indexed === undefined) throw new Error(`Unsupported search attribute type ${type}`);
+      if (existing.customAttributes?.[name] === undefined) missing[name] = indexed;
+    }
+    if (Object.keys(missing).length > 0) {
+      log(`Registering search attributes ${Object.keys(missing).join(', ')}`);
+      await connection.operatorService.addSearchAttributes({
+        namespace,
+        searchAttributes: missing,
+      });
+      // On SQL visibility custom attributes live in the namespace record: wait until listed.
+      const names = Object.keys(missing);
+      await retryWhileNotFound(async () => {
+        const listed = await connection.operatorService.listSearchAttributes({ namespace });
+        if (names.some((name) => listed.customAttributes?.[name] === undefined))
+          throw new SearchAttributesPending();
+      });
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
+async function retryWhileNotFound(fn: () => Promise<unknown>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await fn();
+      return;
+    } catch (err) {
+      const pending = isNotFound(err) || err instanceof SearchAttributesPending;
+      if (!pending || Date.now() > deadline) throw err;
+      await sleep(250);
+    }
+  }
+}
+
+/** Search attributes were added but are not listed yet. */
+class SearchAttributesPending extends Error {}
+
+function isNotFound(err: unknown): boolean {
+  // 5 = grpc NOT_FOUND (@grpc/grpc-js is not imported here).
+  return isGrpcServiceError(err) && Number(err.code) === 5;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
