@@ -3,7 +3,15 @@ import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activ
 import type { Logger } from 'pino';
 import { recordClaudeCall } from '../observability/claude-call-recorder';
 import type { WorkerMetrics } from '../observability/worker-metrics';
-import { FailureType, type ClaudeCallResult, type ModelSettings, type TokenUsage } from '../shared';
+import {
+  FailureType,
+  RATE_GOVERNOR_WORKFLOW_TYPE,
+  claudeRateLimitedSignal,
+  rateGovernorWorkflowId,
+  type ClaudeCallResult,
+  type ModelSettings,
+  type TokenUsage,
+} from '../shared';
 import { classifyClaudeError } from './classify-claude-error';
 
 /** Input of one model call: everything needed to repeat it identically on retry. */
@@ -26,6 +34,43 @@ export interface CallClaudeDeps {
   maxResponseChars: number;
   /** Latency, tokens, cost, errors and in-flight calls (none recorded when absent). */
   metrics?: WorkerMetrics;
+  /** Where to report 429s so the whole fleet cools down (absent: each job only backs off). */
+  rateGovernor?: RateGovernorTarget;
+}
+
+/** The fleet-wide rate governor that 429s are reported to. */
+export interface RateGovernorTarget {
+  /** Task queue of the workflow workers (the governor workflow runs there). */
+  workflowTaskQueue: string;
+  /** The Claude activity task queue it throttles. */
+  activityTaskQueue: string;
+  cooldownRps: number;
+}
+
+/** Window assumed when a 429 names no retry-after. */
+const DEFAULT_RATE_LIMIT_WINDOW_MS = 1_000;
+
+/**
+ * Tells the governor that Claude is rate-limiting us, starting it if needed. Best effort: a
+ * failure here must never fail the model call's own retry, so it is logged and dropped.
+ */
+function reportRateLimit(
+  ctx: Context,
+  target: RateGovernorTarget,
+  retryAfterMs: number,
+  log: Logger,
+): void {
+  ctx.client.workflow
+    .signalWithStart(RATE_GOVERNOR_WORKFLOW_TYPE, {
+      workflowId: rateGovernorWorkflowId(target.activityTaskQueue),
+      taskQueue: target.workflowTaskQueue,
+      args: [{ activityTaskQueue: target.activityTaskQueue, cooldownRps: target.cooldownRps }],
+      signal: claudeRateLimitedSignal,
+      signalArgs: [{ retryAfterMs }],
+    })
+    .catch((err: unknown) => {
+      log.warn({ err: (err as Error).message }, 'could not notify the rate governor');
+    });
 }
 
 /** Progress recorded with each heartbeat (visible in the Web UI's pending activity). */
@@ -150,6 +195,11 @@ export function createCallClaude(deps: CallClaudeDeps) {
         throw err instanceof CancelledFailure ? err : new CancelledFailure('Model call cancelled');
       }
       const failure = classifyClaudeError(err, attempt);
+      if (failure.type === FailureType.ClaudeRateLimited && deps.rateGovernor) {
+        const delay = failure.nextRetryDelay;
+        const windowMs = typeof delay === 'number' ? delay : DEFAULT_RATE_LIMIT_WINDOW_MS;
+        reportRateLimit(ctx, deps.rateGovernor, windowMs, log);
+      }
       recorder.failure(failure.type ?? 'ClaudeUnknown', !failure.nonRetryable);
       log.warn(
         {

@@ -4,12 +4,14 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config';
 import { createApiMetrics, type ApiMetrics } from '../observability/api-metrics';
 import { createMetricsRegistry } from '../observability/registry';
+import { createAdmissionController } from './admission/admission-controller';
 import { createJobService } from './job-service';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
 import { requestMetrics } from './middleware/request-metrics';
 import { buildOpenApiDocument } from './openapi';
 import { chatRoutes } from './routes/chat-routes';
 import { healthRoutes } from './routes/health-routes';
+import { queueRoutes } from './routes/queue-routes';
 
 /** What the HTTP API needs from the outside. */
 export interface AppDeps {
@@ -27,6 +29,12 @@ export function createApp({ client, config, logger, metrics: given }: AppDeps): 
   app.set('trust proxy', false);
   const metrics = given ?? createApiMetrics(createMetricsRegistry());
   const jobs = createJobService({ client, config, logger, metrics });
+  const admission = createAdmissionController({
+    client,
+    config,
+    logger,
+    onRefused: (reason) => metrics.admissionRefusals.inc({ reason }),
+  });
   const openApiDocument = buildOpenApiDocument();
 
   app.use(requestMetrics(metrics));
@@ -37,7 +45,8 @@ export function createApp({ client, config, logger, metrics: given }: AppDeps): 
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument);
   });
-  app.use(chatRoutes({ jobs, config, metrics }));
+  app.use(chatRoutes({ jobs, config, metrics, admission }));
+  app.use(queueRoutes({ admission, config }));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
   return app;

@@ -24,7 +24,8 @@ import {
   FailureType,
   SEARCH_ATTRIBUTES,
   getJobStatusQuery,
-  toTemporalPriorityKey,
+  toTemporalPriority,
+  type FairnessSettings,
   type ChatJobInput,
   type ChatJobState,
   type PriorityLevel,
@@ -116,6 +117,17 @@ export function jobIdForIdempotencyKey(userId: string, key: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
+/**
+ * The fair-share key of a user's jobs: the user id, or a digest when it exceeds Temporal's
+ * 64-byte fairness-key limit; weighted when configured for that user.
+ */
+function fairnessFor(userId: string, weights: Record<string, number>): FairnessSettings {
+  const key =
+    Buffer.byteLength(userId) <= 64 ? userId : createHash('sha256').update(userId).digest('hex');
+  const weight = weights[userId];
+  return weight === undefined ? { key } : { key, weight };
+}
+
 /** Fingerprint of what a submission asks for, to detect a key reused with another body. */
 function requestFingerprint(job: SubmitJob): string {
   return createHash('sha256')
@@ -170,6 +182,7 @@ export function createJobService(deps: JobServiceDeps): JobService {
         deadlineMs: job.deadlineMs ?? config.claude.policy.deadlineMs,
       },
       activityTaskQueue: config.taskQueues.activities,
+      fairness: fairnessFor(job.userId, config.scheduling.fairnessWeights),
     };
     const memo: JobMemo = {
       user_id: job.userId,
@@ -191,7 +204,7 @@ export function createJobService(deps: JobServiceDeps): JobService {
             { key: userIdKey, value: job.userId },
             { key: priorityKey, value: job.priority },
           ],
-          priority: { priorityKey: toTemporalPriorityKey(job.priority) },
+          priority: toTemporalPriority(job.priority, input.fairness),
         }),
       );
     } catch (err) {

@@ -37,8 +37,12 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       400: { description: 'Invalid field or malformed JSON', content: errorContent },
       409: { description: 'Idempotency-Key reused with a different body', content: errorContent },
       413: { description: 'Body or message too large', content: errorContent },
+      429: { description: 'Per-user active-job cap; see Retry-After', content: errorContent },
       415: { description: 'Content-Type is not application/json', content: errorContent },
-      503: { description: 'Temporal unavailable; see Retry-After', content: errorContent },
+      503: {
+        description: 'Overloaded (backlog past the limit) or Temporal unavailable; see Retry-After',
+        content: errorContent,
+      },
     },
   });
   registry.registerPath({
@@ -68,6 +72,12 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       409: { description: 'The job already finished', content: errorContent },
       503: { description: 'Temporal unavailable; see Retry-After', content: errorContent },
     },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/queues',
+    summary: 'Task-queue backlog, dispatch rate, pollers, limits and admission state',
+    responses: { 200: { description: 'Queue and admission state (sampled, cached ~1 s)' } },
   });
   registry.registerPath({
     method: 'get',

@@ -96,6 +96,12 @@ async function main(): Promise<void> {
         logger,
         maxConcurrentClaudeCalls: config.worker.maxConcurrentClaudeCalls,
         maxResponseChars: config.claude.maxResponseChars,
+        maxClaudeCallsPerSecond: config.scheduling.claudeMaxRps,
+        rateGovernor: {
+          workflowTaskQueue: config.taskQueues.workflows,
+          activityTaskQueue: config.taskQueues.activities,
+          cooldownRps: config.scheduling.claudeCooldownRps,
+        },
       }),
     );
   }

@@ -54,6 +54,43 @@ export interface AppConfig {
     /** USD per million tokens by model prefix (defaults built in). */
     prices: PriceTable;
   };
+  /** Who gets the scarce resource — concurrent Claude calls — and when work is refused. */
+  scheduling: {
+    /** Fleet-wide model calls per second, enforced by Temporal on the activity queue (0 = none). */
+    claudeMaxRps: number;
+    /** Fleet-wide rate while Claude's retry-after window runs after a 429. */
+    claudeCooldownRps: number;
+    /** Backlog (workflow + activity tasks) above which new jobs of each priority are refused. */
+    maxBacklog: { normal: number; medium: number; high: number };
+    /** How long a backlog reading is reused; bounds DescribeTaskQueue calls to one per interval. */
+    admissionCacheMs: number;
+    /** Cap on one user's queued + running jobs (0 = none). */
+    userMaxActiveJobs: number;
+    /** Fairness weight per user (or tier); others weigh 1. */
+    fairnessWeights: Record<string, number>;
+  };
+  /** Tool loop, conversations, prompt caching, wait-for-result and live streaming. */
+  agent: {
+    maxSteps: number;
+    toolPolicy: { timeoutMs: number; maxAttempts: number };
+    promptCaching: boolean;
+    conversation: {
+      idleTimeoutMs: number;
+      maxTurnsPerRun: number;
+      contextTurns: number;
+      contextChars: number;
+      maxQueued: number;
+      previewChars: number;
+    };
+    /** Longest `POST /chat?wait=` honoured (longer waits are capped to it). */
+    maxWaitMs: number;
+    /** Port of an activity worker's live-text server (0 = off); bound on HOST. */
+    streamPort: number;
+    /** URL the API uses to reach this worker's stream server (default http://HOST:STREAM_PORT). */
+    streamAdvertiseUrl?: string;
+    /** How often an SSE stream re-reads the job's status. */
+    ssePollIntervalMs: number;
+  };
   /** Settings used only by `npm start` (the whole local stack). */
   stack: {
     activityWorkers: number;
@@ -144,6 +181,36 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       sdkMetricsPort: e.TEMPORAL_SDK_METRICS_PORT,
       queueSampleIntervalMs: e.QUEUE_METRICS_INTERVAL_MS,
       prices: e.CLAUDE_PRICES_JSON ?? DEFAULT_PRICE_TABLE,
+    },
+    scheduling: {
+      claudeMaxRps: e.CLAUDE_MAX_RPS,
+      claudeCooldownRps: e.CLAUDE_COOLDOWN_RPS,
+      maxBacklog: {
+        normal: e.ADMISSION_MAX_BACKLOG,
+        // High priority keeps headroom: it is admitted until a higher backlog than normal work.
+        medium: e.ADMISSION_MAX_BACKLOG_MEDIUM ?? Math.round(e.ADMISSION_MAX_BACKLOG * 1.5),
+        high: e.ADMISSION_MAX_BACKLOG_HIGH ?? e.ADMISSION_MAX_BACKLOG * 2,
+      },
+      admissionCacheMs: e.ADMISSION_CACHE_MS,
+      userMaxActiveJobs: e.USER_MAX_ACTIVE_JOBS,
+      fairnessWeights: e.FAIRNESS_WEIGHTS_JSON ?? {},
+    },
+    agent: {
+      maxSteps: e.AGENT_MAX_STEPS,
+      toolPolicy: { timeoutMs: e.TOOL_TIMEOUT_MS, maxAttempts: e.TOOL_MAX_ATTEMPTS },
+      promptCaching: e.PROMPT_CACHING,
+      conversation: {
+        idleTimeoutMs: e.CONVERSATION_IDLE_TIMEOUT_MS,
+        maxTurnsPerRun: e.CONVERSATION_MAX_TURNS_PER_RUN,
+        contextTurns: e.CONVERSATION_CONTEXT_TURNS,
+        contextChars: e.CONVERSATION_CONTEXT_CHARS,
+        maxQueued: e.CONVERSATION_MAX_QUEUED,
+        previewChars: e.CONVERSATION_PREVIEW_CHARS,
+      },
+      maxWaitMs: e.MAX_WAIT_MS,
+      streamPort: e.STREAM_PORT,
+      streamAdvertiseUrl: e.STREAM_ADVERTISE_URL,
+      ssePollIntervalMs: e.SSE_POLL_INTERVAL_MS,
     },
     stack: {
       activityWorkers: e.ACTIVITY_WORKERS,

@@ -13,6 +13,19 @@ const taskQueueName = z
   .string()
   .regex(/^[A-Za-z0-9._:-]{1,200}$/, 'letters, digits and . _ : - only (1-200 characters)');
 
+/** `{"user-or-tier": weight}`: per-user fairness weights (default weight 1). */
+const fairnessWeightsFromJson = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string().min(1).max(64), z.number().positive().max(1000)));
+
 /**
  * Every environment variable Agent Fleet reads (Temporal connection settings are read separately
  * by src/temporal, the only place addresses and TLS are handled). `.env.example` documents each.
@@ -65,7 +78,33 @@ export const envSchema = z.object({
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   TEMPORAL_SDK_METRICS_PORT: int(0, 65535).default(9466),
   QUEUE_METRICS_INTERVAL_MS: int(0, 3_600_000).default(5_000),
+
+  CLAUDE_MAX_RPS: z.coerce.number().min(0).max(100_000).default(0),
+  CLAUDE_COOLDOWN_RPS: z.coerce.number().min(0).max(100_000).default(0.5),
+  ADMISSION_MAX_BACKLOG: int(0, 100_000_000).default(5_000),
+  ADMISSION_MAX_BACKLOG_MEDIUM: int(0, 100_000_000).optional(),
+  ADMISSION_MAX_BACKLOG_HIGH: int(0, 100_000_000).optional(),
+  ADMISSION_CACHE_MS: int(0, 60_000).default(1_000),
+  USER_MAX_ACTIVE_JOBS: int(0, 10_000_000).default(1_000),
+  FAIRNESS_WEIGHTS_JSON: fairnessWeightsFromJson.optional(),
   CLAUDE_PRICES_JSON: priceTableFromJson.optional(),
+
+  // Agent features: tool loop, conversations, prompt caching, wait-for-result, live streaming.
+  AGENT_MAX_STEPS: int(1, 100).default(8),
+  TOOL_TIMEOUT_MS: int(100, 3_600_000).default(10_000),
+  TOOL_MAX_ATTEMPTS: int(1, 100).default(3),
+  PROMPT_CACHING: booleanFromEnv.default(true),
+  CONVERSATION_IDLE_TIMEOUT_MS: int(1_000, 30 * 24 * 3_600_000).default(3_600_000),
+  CONVERSATION_MAX_TURNS_PER_RUN: int(1, 10_000).default(200),
+  CONVERSATION_CONTEXT_TURNS: int(0, 1_000).default(50),
+  CONVERSATION_CONTEXT_CHARS: int(0, 1_000_000).default(200_000),
+  CONVERSATION_MAX_QUEUED: int(1, 1_000).default(10),
+  CONVERSATION_PREVIEW_CHARS: int(0, 10_000).default(200),
+  MAX_WAIT_MS: int(0, 600_000).default(30_000),
+  /** Activity workers' live-text server for SSE (0 = off). */
+  STREAM_PORT: int(0, 65535).default(9467),
+  STREAM_ADVERTISE_URL: z.url().optional(),
+  SSE_POLL_INTERVAL_MS: int(50, 10_000).default(250),
 });
 
 /** The raw, validated environment. */

@@ -17,3 +17,11 @@ export const SEARCH_ATTRIBUTES = {
   userId: { name: 'AgentFleetUserId', type: 'Keyword' },
   priority: { name: 'AgentFleetPriority', type: 'Int' },
 } as const;
+
+/** Workflow type of the fleet-wide Claude rate governor (one per activity task queue). */
+export const RATE_GOVERNOR_WORKFLOW_TYPE = 'claudeRateGovernorWorkflow';
+
+/** Workflow id of the rate governor that throttles `activityTaskQueue`. */
+export function rateGovernorWorkflowId(activityTaskQueue: string): string {
+  return `claude-rate-governor:${activityTaskQueue}`;
+}

@@ -24,6 +24,26 @@ export function toTemporalPriorityKey(priority: PriorityLevel): number {
   return priority;
 }
 
+/** Fair-share identity of a job: one key per user (or tenant), optionally weighted. */
+export interface FairnessSettings {
+  /** At most 64 bytes (a Temporal limit); the user id. */
+  key: string;
+  /** Share relative to other keys (default 1). */
+  weight?: number;
+}
+
+/** Temporal task-queue priority of a job: its level, and its fair-share key within the level. */
+export function toTemporalPriority(
+  priority: PriorityLevel,
+  fairness?: FairnessSettings,
+): { priorityKey: number; fairnessKey?: string; fairnessWeight?: number } {
+  return {
+    priorityKey: toTemporalPriorityKey(priority),
+    ...(fairness ? { fairnessKey: fairness.key } : {}),
+    ...(fairness?.weight !== undefined ? { fairnessWeight: fairness.weight } : {}),
+  };
+}
+
 /** Retry and timeout settings for the model call, fixed when the job is submitted. */
 export interface ClaudeCallPolicy {
   /** Maximum attempts of the model call (1 = no retry). */
@@ -59,6 +79,8 @@ export interface ChatJobInput {
   policy: ClaudeCallPolicy;
   /** Task queue of the activity workers that call Claude. */
   activityTaskQueue: string;
+  /** Fair-share key and weight (absent in jobs submitted before fairness existed). */
+  fairness?: FairnessSettings;
 }
 
 /** Token usage reported by the model. */

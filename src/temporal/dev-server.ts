@@ -20,6 +20,9 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, boolean | number> = {
   'matching.enableFairness': true,
   'matching.numTaskqueueReadPartitions': 1,
   'matching.numTaskqueueWritePartitions': 1,
+  // Admission control counts each user's active jobs with visibility queries; the default of 10
+  // per second per namespace is too low for a busy API.
+  'frontend.namespaceRPS.visibility': 100,
 };
 
 /** Search attribute types accepted by `temporal server start-dev --search-attribute`. */

@@ -2,6 +2,8 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
+import type { RateGovernorTarget } from '../activities/call-claude';
+import { createControlActivities } from '../activities/control';
 import type { WorkerMetrics } from '../observability/worker-metrics';
 import { workflowSource } from './workflow-source';
 
@@ -29,6 +31,10 @@ export interface ActivityWorkerOptions extends WorkerBaseOptions {
   logger: Logger;
   maxConcurrentClaudeCalls: number;
   maxResponseChars: number;
+  /** Fleet-wide cap on model calls per second (0 or absent: none). */
+  maxClaudeCallsPerSecond?: number;
+  /** Report 429s to the fleet-wide rate governor. */
+  rateGovernor?: RateGovernorTarget;
 }
 
 /** Creates a worker that runs workflow tasks only. */
@@ -39,6 +45,9 @@ export async function createWorkflowWorker(options: WorkflowWorkerOptions): Prom
     taskQueue: options.taskQueue,
     ...(options.identity ? { identity: options.identity } : {}),
     ...workflowSource(options.workflowBundlePath),
+    // Control-plane activities (the rate governor's) run here, never behind the Claude queue's
+    // rate limit that they set.
+    activities: createControlActivities(),
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTasks,
     shutdownGraceTime: options.shutdownGraceMs,
   });
@@ -66,8 +75,14 @@ export async function createActivityWorker(options: ActivityWorkerOptions): Prom
       logger: options.logger,
       maxResponseChars: options.maxResponseChars,
       ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.rateGovernor ? { rateGovernor: options.rateGovernor } : {}),
     }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentClaudeCalls,
+    // Fleet-wide model calls per second, enforced by the server for all workers together
+    // (every worker must pass the same value; 0 = no limit).
+    ...(options.maxClaudeCallsPerSecond
+      ? { maxTaskQueueActivitiesPerSecond: options.maxClaudeCallsPerSecond }
+      : {}),
     shutdownGraceTime: options.shutdownGraceMs,
   });
   options.metrics?.addSlotSource({

@@ -1,6 +1,13 @@
 import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
-import { NON_RETRYABLE_FAILURE_TYPES, type ClaudeCallPolicy, type PriorityLevel } from '../shared';
-import { toTemporalPriorityKey } from '../shared';
+import {
+  NON_RETRYABLE_FAILURE_TYPES,
+  toTemporalPriority,
+  toTemporalPriorityKey,
+  type ClaudeCallPolicy,
+  type FairnessSettings,
+  type PriorityLevel,
+  type ToolPolicy,
+} from '../shared';
 
 /**
  * Every activity option used by our workflows lives in this file, so retry and timeout behaviour
@@ -14,6 +21,7 @@ export function claudeCallOptions(
   taskQueue: string,
   priority: PriorityLevel,
   waitForCancellation: boolean,
+  fairness?: FairnessSettings,
 ): ActivityOptions {
   return {
     taskQueue,
@@ -23,7 +31,8 @@ export function claudeCallOptions(
     startToCloseTimeout: policy.attemptTimeoutMs,
     // The job's overall deadline: all attempts and backoff included.
     scheduleToCloseTimeout: policy.deadlineMs,
-    priority: { priorityKey: toTemporalPriorityKey(priority) },
+    // Priority orders the activity backlog; the fairness key shares each level between users.
+    priority: toTemporalPriority(priority, fairness),
     // A cancelled job reports "cancelled" only once the model call has really been aborted, so
     // no partial output can race in as a success. Jobs started before this behaviour existed
     // keep TRY_CANCEL (see the patch in chat-workflow.ts).
@@ -36,6 +45,40 @@ export function claudeCallOptions(
       maximumInterval: policy.maxRetryMs,
       backoffCoefficient: 2,
       nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES],
+    },
+  };
+}
+
+/**
+ * Options of the control-plane activities (task-queue rate limits). They run on the workflow
+ * task queue so they are never held back by the very rate limit they set on the Claude queue.
+ */
+export const controlActivityOptions: ActivityOptions = {
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '500 milliseconds', maximumInterval: '10 seconds' },
+};
+
+/**
+ * Options of one tool call. Each tool has its own policy (from the registry, carried in the job
+ * input): a calculator gets seconds and one retry, a slow I/O tool could get minutes. Tools are
+ * short, so no heartbeat: start-to-close notices a lost worker. Cancelling a job waits for the
+ * tool to stop, like the model call.
+ */
+export function toolCallOptions(
+  policy: ToolPolicy,
+  taskQueue: string,
+  priority: PriorityLevel,
+): ActivityOptions {
+  return {
+    taskQueue,
+    startToCloseTimeout: policy.timeoutMs,
+    priority: { priorityKey: toTemporalPriorityKey(priority) },
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      maximumAttempts: policy.maxAttempts,
+      initialInterval: 200,
+      maximumInterval: 5_000,
+      backoffCoefficient: 2,
     },
   };
 }

@@ -46,6 +46,7 @@ export async function chatWorkflow(input: ChatJobInput): Promise<ChatJobState> {
       // Versioning example: waiting for the cancelled call to stop changes the commands a
       // cancelled job emits, so histories recorded before the change must keep the old path.
       patched(WORKFLOW_PATCHES.waitForCancellation),
+      input.fairness,
     ),
   );
 
@@ -86,7 +87,7 @@ export async function chatWorkflow(input: ChatJobInput): Promise<ChatJobState> {
 }
 
 /** The client-facing type and message of whatever ended the model call. */
-function describeFailure(err: unknown): JobError {
+export function describeFailure(err: unknown): JobError {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
     return { type: cause.type ?? FailureType.ClaudeUnknown, message: cause.message };
@@ -111,7 +112,7 @@ function describeFailure(err: unknown): JobError {
 }
 
 /** The attempt count the activity recorded in its last failure's details, if any. */
-function attemptsFromFailure(err: unknown): number | undefined {
+export function attemptsFromFailure(err: unknown): number | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : undefined;
   if (cause instanceof ApplicationFailure) {
     const detail = cause.details?.[0] as { attempt?: unknown } | undefined;

@@ -121,6 +121,12 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
           logger,
           maxConcurrentClaudeCalls: config.worker.maxConcurrentClaudeCalls,
           maxResponseChars: config.claude.maxResponseChars,
+          maxClaudeCallsPerSecond: config.scheduling.claudeMaxRps,
+          rateGovernor: {
+            workflowTaskQueue: config.taskQueues.workflows,
+            activityTaskQueue: config.taskQueues.activities,
+            cooldownRps: config.scheduling.claudeCooldownRps,
+          },
         }),
       );
     }

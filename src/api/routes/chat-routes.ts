@@ -3,6 +3,7 @@ import type { AppConfig } from '../../config';
 import type { ApiMetrics } from '../../observability/api-metrics';
 import { DEFAULT_PRIORITY } from '../../shared';
 import { HttpError } from '../http-error';
+import type { AdmissionController } from '../admission/admission-controller';
 import type { JobService } from '../job-service';
 import { requireJson } from '../middleware/require-json';
 import { chatHeadersSchema, chatRequestSchema, jobIdParamsSchema } from '../schemas';
@@ -12,12 +13,14 @@ import { parseOrThrow } from '../validate';
 export interface ChatRoutesDeps {
   jobs: JobService;
   config: AppConfig;
+  /** Refuses work honestly when the fleet or the user is at capacity. */
+  admission?: AdmissionController;
   /** Counts accepted jobs by priority when given. */
   metrics?: ApiMetrics;
 }
 
 /** `POST /chat` and `GET /chat/:job_id`: the contract of the replaced Redis-queue design. */
-export function chatRoutes({ jobs, config, metrics }: ChatRoutesDeps): Router {
+export function chatRoutes({ jobs, config, metrics, admission }: ChatRoutesDeps): Router {
   const router = Router();
   const jsonBody = express.json({ limit: config.http.maxBodyBytes, strict: true });
 
@@ -37,14 +40,19 @@ export function chatRoutes({ jobs, config, metrics }: ChatRoutesDeps): Router {
         { field: 'timeout_s', message: `must be at most ${maxTimeoutS}` },
       ]);
     }
+    const priority = body.priority ?? DEFAULT_PRIORITY;
+    // Backpressure before anything starts: a refused request starts nothing. The backlog reading
+    // is cached, so this adds no Temporal call to most requests.
+    await admission?.admit(body.user_id, priority);
     // Starting the workflow is the only work on this path: it must stay fast.
     const { jobId, submittedAt, created } = await jobs.submit({
       userId: body.user_id,
       message: body.message,
-      priority: body.priority ?? DEFAULT_PRIORITY,
+      priority,
       deadlineMs: body.timeout_s === undefined ? undefined : Math.ceil(body.timeout_s * 1000),
       idempotencyKey: headers['idempotency-key'],
     });
+    if (created) admission?.accepted(body.user_id);
     // Only new jobs count: an idempotent retry starts nothing.
     if (created)
       metrics?.jobsSubmitted.inc({ priority: String(body.priority ?? DEFAULT_PRIORITY) });

@@ -1,0 +1,47 @@
+import { Router } from 'express';
+import type { AppConfig } from '../../config';
+import type { AdmissionController } from '../admission/admission-controller';
+
+/** Dependencies of the queue routes. */
+export interface QueueRoutesDeps {
+  admission: AdmissionController;
+  config: AppConfig;
+}
+
+/**
+ * `GET /queues`: per task queue backlog count and age, dispatch rate and pollers (workers seen),
+ * the configured limits and whether each priority is being admitted. Served from the same cached
+ * reading admission uses, so polling it costs Temporal nothing extra.
+ */
+export function queueRoutes({ admission, config }: QueueRoutesDeps): Router {
+  const router = Router();
+  router.get('/queues', async (_req, res) => {
+    const snapshot = await admission.snapshot();
+    res.json({
+      sampled_at: snapshot.sampledAt,
+      ...(snapshot.error ? { error: snapshot.error } : {}),
+      task_queues: snapshot.queues.map((queue) => ({
+        name: queue.name,
+        type: queue.type,
+        backlog_count: queue.backlogCount,
+        backlog_age_seconds: queue.backlogAgeSeconds,
+        backlog_by_priority: queue.backlogByPriority,
+        dispatch_rate: queue.dispatchRate,
+        add_rate: queue.addRate,
+        pollers: queue.pollers,
+      })),
+      admission: {
+        backlog: snapshot.backlog,
+        limits: snapshot.limits,
+        admitting: snapshot.admitting,
+        user_max_active_jobs: config.scheduling.userMaxActiveJobs,
+      },
+      limits: {
+        claude_max_rps: config.scheduling.claudeMaxRps,
+        claude_cooldown_rps: config.scheduling.claudeCooldownRps,
+        max_concurrent_claude_calls_per_worker: config.worker.maxConcurrentClaudeCalls,
+      },
+    });
+  });
+  return router;
+}

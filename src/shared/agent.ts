@@ -1,0 +1,316 @@
+/**
+ * Sandbox-safe types of agent jobs (the tool loop), conversations and per-user usage.
+ *
+ * An agent job is one `agentWorkflow`: model call → tool calls (each its own activity) →
+ * model call … until `end_turn` or the step limit. A conversation is one long-lived
+ * `conversationWorkflow` that runs each message as an agent job (a child workflow whose id is the
+ * job id) strictly one after another.
+ */
+import type {
+  ChatJobState,
+  ClaudeCallPolicy,
+  JobStatus,
+  ModelSettings,
+  PriorityLevel,
+} from './job';
+import type { TokenUsage } from './job';
+
+/** Workflow type of an agent job (a chat job that may call tools). */
+export const AGENT_WORKFLOW_TYPE = 'agentWorkflow';
+/** Workflow type of a conversation. */
+export const CONVERSATION_WORKFLOW_TYPE = 'conversationWorkflow';
+/** Workflow type of a user's durable usage ledger. */
+export const USAGE_WORKFLOW_TYPE = 'usageWorkflow';
+
+/**
+ * `conversation_id` charset. `~` separates the parts of conversation and job ids, so it is
+ * excluded here and in user ids: ids built from the parts can never be ambiguous.
+ */
+export const CONVERSATION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const USER_PART = '[A-Za-z0-9._@:+-]{1,128}';
+const CONVERSATION_PART = '[A-Za-z0-9_-]{1,64}';
+const UUID_PART = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+/** Job id of a conversation turn: `conv~<user>~<conversation>~<uuid>`. */
+export const CONVERSATION_JOB_ID_PATTERN = new RegExp(
+  `^conv~(${USER_PART})~(${CONVERSATION_PART})~(${UUID_PART})$`,
+);
+
+/**
+ * Workflow id of a conversation. The user id is part of it, so a user can only ever address
+ * their own conversations: two users choosing the same `conversation_id` get two workflows.
+ */
+export function conversationWorkflowId(userId: string, conversationId: string): string {
+  return `conv~${userId}~${conversationId}`;
+}
+
+/**
+ * Job id of one conversation turn. It embeds the conversation's workflow id so a queued turn
+ * (whose child workflow does not exist yet) can still be found; the uuid keeps ids unique even
+ * if a conversation is restarted after idling out.
+ */
+export function conversationJobId(workflowId: string, uuid: string): string {
+  return `${workflowId}~${uuid}`;
+}
+
+/** The conversation a turn's job id belongs to, or undefined for other job ids. */
+export function parseConversationJobId(
+  jobId: string,
+): { userId: string; conversationId: string; workflowId: string } | undefined {
+  const match = CONVERSATION_JOB_ID_PATTERN.exec(jobId);
+  if (!match?.[1] || !match[2]) return undefined;
+  return {
+    userId: match[1],
+    conversationId: match[2],
+    workflowId: conversationWorkflowId(match[1], match[2]),
+  };
+}
+
+/** Workflow id of a user's usage ledger. */
+export function usageWorkflowId(userId: string): string {
+  return `usage~${userId}`;
+}
+
+/** A content block of a message, in the Messages API's shape. */
+export type AgentContentBlock =
+  | { type: 'text'; text: string }
+  | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> }
+  | { type: 'tool_result'; tool_use_id: string; content: string; is_error?: boolean };
+
+/** One message sent to the model. */
+export interface AgentMessage {
+  role: 'user' | 'assistant';
+  content: string | AgentContentBlock[];
+}
+
+/** Timeout and retries of one tool's activity. */
+export interface ToolPolicy {
+  /** Bound on one attempt (start-to-close). */
+  timeoutMs: number;
+  /** Attempts including the first. */
+  maxAttempts: number;
+}
+
+/** Tool settings of an agent job, fixed at submission (workflow code reads no configuration). */
+export interface AgentToolSettings {
+  /** Send the registry's tools to the model. */
+  enabled: boolean;
+  /** Maximum model calls in one job; the last one is made with tools disabled. */
+  maxSteps: number;
+  /** Per-tool policy (from the registry); tools not listed use `defaultPolicy`. */
+  policies: Record<string, ToolPolicy>;
+  defaultPolicy: ToolPolicy;
+}
+
+/** Identity of a conversation turn. */
+export interface ConversationTurnRef {
+  conversationId: string;
+  workflowId: string;
+  /** 1-based turn number within the conversation. */
+  turn: number;
+}
+
+/** Input of one agent job; its only input (it reads no environment). */
+export interface AgentJobInput {
+  jobId: string;
+  userId: string;
+  /** The new user message. */
+  message: string;
+  /** Earlier turns as alternating user/assistant text messages (conversations only). */
+  history: AgentMessage[];
+  priority: PriorityLevel;
+  submittedAt: string;
+  model: ModelSettings;
+  policy: ClaudeCallPolicy;
+  tools: AgentToolSettings;
+  /** Mark the system prompt and transcript prefix with `cache_control`. */
+  promptCaching: boolean;
+  activityTaskQueue: string;
+  /** Task queue of the workflow workers (the usage ledger is started there). */
+  workflowTaskQueue: string;
+  conversation?: ConversationTurnRef;
+}
+
+/** A model call of an agent job, as shown in `GET /chat/:job_id`. */
+export interface ModelCallStep {
+  type: 'model_call';
+  /** 0-based index among the job's model calls (the SSE stream numbers text by it). */
+  call: number;
+  text: string;
+  model: string;
+  stopReason: string | null;
+  usage: TokenUsage;
+  attempt: number;
+  startedAt: string;
+  completedAt: string;
+  durationMs: number;
+  /** Tool calls the model asked for in this step. */
+  toolUses: number;
+}
+
+/** A tool call of an agent job. */
+export interface ToolCallStep {
+  type: 'tool_call';
+  /** Model call that asked for it. */
+  call: number;
+  toolUseId: string;
+  name: string;
+  input: unknown;
+  output: string;
+  isError: boolean;
+  startedAt: string;
+  completedAt: string;
+  durationMs: number;
+}
+
+/** One step of an agent job. */
+export type AgentStep = ModelCallStep | ToolCallStep;
+
+/** State of an agent job: a chat job's state plus its steps. */
+export interface AgentJobState extends ChatJobState {
+  kind: 'agent';
+  toolsEnabled: boolean;
+  steps: AgentStep[];
+  conversationId?: string;
+  turn?: number;
+}
+
+/** What `callClaudeAgent` returns: one model call of the tool loop. */
+export interface ClaudeAgentCallResult {
+  content: AgentContentBlock[];
+  model: string;
+  stopReason: string | null;
+  usage: TokenUsage;
+  attempt: number;
+  startedAt: string;
+  finishedAt: string;
+  truncated?: boolean;
+}
+
+/** What `runTool` returns. A tool that fails in a way the model should hear about is not an error. */
+export interface ToolRunResult {
+  output: string;
+  isError: boolean;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+}
+
+/** Tokens of one model, summed. */
+export interface ModelUsageTotals {
+  calls: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+}
+
+/** Usage of one finished job, sent to the user's ledger. */
+export interface UsageRecord {
+  jobId: string;
+  byModel: Record<string, ModelUsageTotals>;
+}
+
+/** A user's usage totals, kept by the ledger workflow. */
+export interface UserUsageTotals {
+  userId: string;
+  jobs: number;
+  byModel: Record<string, ModelUsageTotals>;
+  updatedAt?: string;
+}
+
+/** Input of the usage ledger (carried across continue-as-new). */
+export interface UsageWorkflowInput {
+  userId: string;
+  totals?: UserUsageTotals;
+  /** Usage of the job that started the ledger. */
+  initial?: UsageRecord;
+}
+
+/** Conversation settings, fixed when the conversation (re)starts. */
+export interface ConversationSettings {
+  model: ModelSettings;
+  policy: ClaudeCallPolicy;
+  tools: AgentToolSettings;
+  promptCaching: boolean;
+  activityTaskQueue: string;
+  workflowTaskQueue: string;
+  /** Continue-as-new after this many turns in one run (or earlier when Temporal suggests it). */
+  maxTurnsPerRun: number;
+  /** Close after this long without messages. */
+  idleTimeoutMs: number;
+  /** Earlier turns sent to the model with each message; older turns are compacted. */
+  contextTurns: number;
+  /** Characters of earlier turns sent to the model at most (keeps the carried state small). */
+  contextChars: number;
+  /** Messages waiting at most; more are refused. */
+  maxQueued: number;
+  /** Characters kept of a compacted turn's message and response. */
+  previewChars: number;
+}
+
+/** One turn of a conversation. */
+export interface ConversationTurn {
+  turn: number;
+  jobId: string;
+  message: string;
+  status: JobStatus;
+  priority: PriorityLevel;
+  tools: boolean;
+  submittedAt: string;
+  startedAt?: string;
+  completedAt?: string;
+  response?: string;
+  usage?: TokenUsage;
+  model?: string;
+  error?: { type: string; message: string };
+  toolCalls?: number;
+  /** Message and response were cut to a preview; the full text stays in the turn's job. */
+  compacted?: boolean;
+}
+
+/** State of a conversation, exposed by query and returned when it closes. */
+export interface ConversationState {
+  userId: string;
+  conversationId: string;
+  createdAt: string;
+  turns: ConversationTurn[];
+  /** Runs so far (1 + continue-as-new count + idle restarts). */
+  runs: number;
+  /** Set when the conversation closed after idling. */
+  closedAt?: string;
+}
+
+/** Input of a conversation run. */
+export interface ConversationInput {
+  userId: string;
+  conversationId: string;
+  settings: ConversationSettings;
+  /** State carried from the previous run (continue-as-new, or a restart after idling). */
+  state?: ConversationState;
+}
+
+/** Argument of the `submitMessage` update. */
+export interface SubmitMessage {
+  jobId: string;
+  message: string;
+  submittedAt: string;
+  priority: PriorityLevel;
+  tools: boolean;
+}
+
+/** Result of the `submitMessage` update. */
+export interface SubmitMessageResult {
+  jobId: string;
+  turn: number;
+  submittedAt: string;
+  /** True when this job id was already accepted (an idempotent retry). */
+  duplicate: boolean;
+}
+
+/** Memo of a conversation run: enough to answer for queued turns without any worker. */
+export interface ConversationMemo {
+  user_id: string;
+  conversation_id: string;
+  /** Turns waiting for their turn: [job id, turn, submitted at, priority]. */
+  pending: [string, number, string, PriorityLevel][];
+}

@@ -1,0 +1,206 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+import {
+  getJobStatusQuery,
+  type AgentContentBlock,
+  type AgentJobInput,
+  type AgentJobState,
+  type AgentMessage,
+  type ModelUsageTotals,
+  type ToolCallStep,
+} from '../shared';
+import { claudeCallOptions, toolCallOptions } from './activity-options';
+import { attemptsFromFailure, describeFailure } from './chat-workflow';
+import { addUsage, reportUsage } from './usage-reporting';
+
+type Activities = ReturnType<typeof createActivities>;
+type ToolUseBlock = Extract<AgentContentBlock, { type: 'tool_use' }>;
+
+/**
+ * One agent job: the tool loop. Claude answers; when it asks for tools, each tool call runs as
+ * its own activity (own timeout and retries) and the results go back to Claude, until it ends its
+ * turn or the step limit is reached (the last allowed call is made with `tool_choice: none`, so
+ * the job always ends with an answer). A conversation runs each turn as one of these, as a child
+ * workflow whose id is the turn's job id.
+ *
+ * Its state has the chat job's shape (plus `steps`), so `GET /chat/:job_id`, cancellation and
+ * the finished-job cache work for it unchanged. A new workflow type rather than a change to
+ * `chatWorkflow`: the chat workflow's commands (and every running chat job) stay exactly as
+ * they were, with no patch branch to carry.
+ */
+export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState> {
+  const state: AgentJobState = {
+    kind: 'agent',
+    jobId: input.jobId,
+    userId: input.userId,
+    status: 'queued',
+    priority: input.priority,
+    submittedAt: input.submittedAt,
+    attempts: 0,
+    toolsEnabled: input.tools.enabled,
+    steps: [],
+    ...(input.conversation
+      ? { conversationId: input.conversation.conversationId, turn: input.conversation.turn }
+      : {}),
+  };
+  setHandler(getJobStatusQuery, () => state);
+  const byModel: Record<string, ModelUsageTotals> = {};
+
+  const { callClaudeAgent } = proxyActivities<Activities>(
+    claudeCallOptions(input.policy, input.activityTaskQueue, input.priority, true),
+  );
+  const messages: AgentMessage[] = [...input.history, { role: 'user', content: input.message }];
+
+  try {
+    for (let call = 0; ; call++) {
+      const lastStep = call + 1 >= input.tools.maxSteps;
+      const result = await callClaudeAgent({
+        jobId: input.jobId,
+        userId: input.userId,
+        call,
+        messages,
+        model: input.model,
+        tools: input.tools.enabled,
+        toolChoice: lastStep ? 'none' : 'auto',
+        promptCaching: input.promptCaching,
+      });
+      const text = result.content
+        .filter((b): b is Extract<AgentContentBlock, { type: 'text' }> => b.type === 'text')
+        .map((b) => b.text)
+        .join('');
+      const toolUses = result.content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
+      state.status = 'processing';
+      state.startedAt ??= result.startedAt;
+      state.attempts += result.attempt;
+      state.model = result.model;
+      addUsage(byModel, result.model, result.usage);
+      state.usage = sumUsage(byModel);
+      state.steps.push({
+        type: 'model_call',
+        call,
+        text,
+        model: result.model,
+        stopReason: result.stopReason,
+        usage: result.usage,
+        attempt: result.attempt,
+        startedAt: result.startedAt,
+        completedAt: result.finishedAt,
+        durationMs: Date.parse(result.finishedAt) - Date.parse(result.startedAt),
+        toolUses: toolUses.length,
+      });
+      if (result.truncated) state.truncated = true;
+      if (result.stopReason !== 'tool_use' || toolUses.length === 0 || lastStep) {
+        state.response = text;
+        state.stopReason = toolUses.length > 0 ? 'max_steps' : result.stopReason;
+        state.completedAt = result.finishedAt;
+        break;
+      }
+      messages.push({ role: 'assistant', content: result.content });
+      // Independent tool calls run in parallel; results go back in the model's order.
+      const steps = await Promise.all(toolUses.map((use) => runToolCall(input, call, use)));
+      state.steps.push(...steps);
+      messages.push({
+        role: 'user',
+        content: steps.map((step) => ({
+          type: 'tool_result' as const,
+          tool_use_id: step.toolUseId,
+          content: step.output,
+          ...(step.isError ? { is_error: true } : {}),
+        })),
+      });
+    }
+    state.status = 'completed';
+    await reportUsage(input.userId, input.workflowTaskQueue, { jobId: input.jobId, byModel });
+    return state;
+  } catch (err) {
+    state.completedAt = new Date().toISOString();
+    await reportUsage(input.userId, input.workflowTaskQueue, { jobId: input.jobId, byModel });
+    if (isCancellation(err)) {
+      state.status = 'cancelled';
+      throw err;
+    }
+    state.status = 'failed';
+    state.error = describeFailure(err);
+    const attempts = attemptsFromFailure(err);
+    if (attempts !== undefined) state.attempts += attempts;
+    throw ApplicationFailure.create({
+      type: state.error.type,
+      message: state.error.message,
+      nonRetryable: true,
+      details: [state],
+    });
+  }
+}
+
+/**
+ * One tool call as its own activity. A tool that keeps failing after its retries is reported to
+ * the model as an error result: the model can apologise or try another way, the job goes on.
+ */
+async function runToolCall(
+  input: AgentJobInput,
+  call: number,
+  use: ToolUseBlock,
+): Promise<ToolCallStep> {
+  const policy = input.tools.policies[use.name] ?? input.tools.defaultPolicy;
+  const { runTool } = proxyActivities<Activities>(
+    toolCallOptions(policy, input.activityTaskQueue, input.priority),
+  );
+  const startedAt = new Date().toISOString();
+  const base = {
+    type: 'tool_call' as const,
+    call,
+    toolUseId: use.id,
+    name: use.name,
+    input: use.input,
+  };
+  try {
+    const result = await runTool({
+      jobId: input.jobId,
+      toolUseId: use.id,
+      name: use.name,
+      input: use.input,
+    });
+    return {
+      ...base,
+      output: result.output,
+      isError: result.isError,
+      startedAt: result.startedAt,
+      completedAt: result.finishedAt,
+      durationMs: result.durationMs,
+    };
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const cause = err instanceof ActivityFailure ? err.cause : err;
+    const completedAt = new Date().toISOString();
+    return {
+      ...base,
+      output: `Error: the tool failed (${cause instanceof Error ? cause.message : 'unknown error'})`,
+      isError: true,
+      startedAt,
+      completedAt,
+      durationMs: Date.parse(completedAt) - Date.parse(startedAt),
+    };
+  }
+}
+
+function sumUsage(byModel: Record<string, ModelUsageTotals>): AgentJobState['usage'] {
+  const total = {
+    input_tokens: 0,
+    output_tokens: 0,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: 0,
+  };
+  for (const usage of Object.values(byModel)) {
+    total.input_tokens += usage.input_tokens;
+    total.output_tokens += usage.output_tokens;
+    total.cache_creation_input_tokens += usage.cache_creation_input_tokens;
+    total.cache_read_input_tokens += usage.cache_read_input_tokens;
+  }
+  return total;
+}

@@ -1,0 +1,65 @@
+import {
+  CancellationScope,
+  ParentClosePolicy,
+  getExternalWorkflowHandle,
+  startChild,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import {
+  USAGE_WORKFLOW_TYPE,
+  recordUsageSignal,
+  usageWorkflowId,
+  type ModelUsageTotals,
+  type TokenUsage,
+  type UsageRecord,
+} from '../shared';
+
+/** Adds one model call's tokens to per-model totals. */
+export function addUsage(
+  byModel: Record<string, ModelUsageTotals>,
+  model: string,
+  usage: TokenUsage,
+): void {
+  const totals = (byModel[model] ??= {
+    calls: 0,
+    input_tokens: 0,
+    output_tokens: 0,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: 0,
+  });
+  totals.calls += 1;
+  totals.input_tokens += usage.input_tokens;
+  totals.output_tokens += usage.output_tokens;
+  totals.cache_creation_input_tokens += usage.cache_creation_input_tokens ?? 0;
+  totals.cache_read_input_tokens += usage.cache_read_input_tokens ?? 0;
+}
+
+/**
+ * Sends a finished job's usage to the user's ledger workflow, starting the ledger if it does not
+ * exist yet (then the usage travels in its input). Temporal runs this exactly once per job — no
+ * double counting on retries or replays — and the ledger's totals survive any API restart.
+ *
+ * Runs in a non-cancellable scope: a cancelled job still consumed the tokens it consumed.
+ */
+export async function reportUsage(
+  userId: string,
+  workflowTaskQueue: string,
+  record: UsageRecord,
+): Promise<void> {
+  if (Object.keys(record.byModel).length === 0) return;
+  const workflowId = usageWorkflowId(userId);
+  await CancellationScope.nonCancellable(async () => {
+    try {
+      await startChild(USAGE_WORKFLOW_TYPE, {
+        workflowId,
+        taskQueue: workflowTaskQueue,
+        args: [{ userId, initial: record }],
+        // The ledger outlives the job that happened to start it.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      await getExternalWorkflowHandle(workflowId).signal(recordUsageSignal, record);
+    }
+  });
+}

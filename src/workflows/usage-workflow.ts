@@ -1,0 +1,66 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  setHandler,
+  upsertMemo,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  getUsageQuery,
+  recordUsageSignal,
+  type UsageRecord,
+  type UsageWorkflowInput,
+  type UserUsageTotals,
+} from '../shared';
+
+/** Signals handled per run before continue-as-new (each costs ~2 history events). */
+const MAX_RECORDS_PER_RUN = 1_000;
+
+/**
+ * A user's usage ledger: one long-lived workflow per user (`usage~<user>`), fed one signal per
+ * finished job. Its totals are durable (they live in Temporal, across API and worker restarts)
+ * and are copied into the memo after each batch of signals, so `GET /users/:id/usage` reads them
+ * with a `describe` that needs no worker and replays nothing. It never closes on its own (an
+ * idle workflow costs nothing); it continues-as-new to keep its history short.
+ */
+export async function usageWorkflow(input: UsageWorkflowInput): Promise<void> {
+  const totals: UserUsageTotals = input.totals ?? { userId: input.userId, jobs: 0, byModel: {} };
+  let records = 0;
+  let dirty = false;
+  const apply = (record: UsageRecord) => {
+    totals.jobs += 1;
+    for (const [model, usage] of Object.entries(record.byModel)) {
+      const t = (totals.byModel[model] ??= {
+        calls: 0,
+        input_tokens: 0,
+        output_tokens: 0,
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 0,
+      });
+      t.calls += usage.calls;
+      t.input_tokens += usage.input_tokens;
+      t.output_tokens += usage.output_tokens;
+      t.cache_creation_input_tokens += usage.cache_creation_input_tokens;
+      t.cache_read_input_tokens += usage.cache_read_input_tokens;
+    }
+    totals.updatedAt = new Date().toISOString();
+    records += 1;
+    dirty = true;
+  };
+  if (input.initial) apply(input.initial);
+  setHandler(recordUsageSignal, apply);
+  setHandler(getUsageQuery, () => totals);
+  for (;;) {
+    if (dirty) {
+      // A copy: the memo must hold the totals of this moment, not a live reference.
+      upsertMemo({ usage: JSON.parse(JSON.stringify(totals)) as UserUsageTotals });
+      dirty = false;
+    }
+    if (records >= MAX_RECORDS_PER_RUN || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof usageWorkflow>({ userId: input.userId, totals });
+    }
+    await condition(() => dirty);
+  }
+}

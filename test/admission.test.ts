@@ -1,0 +1,115 @@
+/**
+ * Admission control against a real Temporal backlog: past the limit POST answers 503 with
+ * Retry-After, high priority keeps headroom, admission reopens once the backlog drains, the
+ * per-user cap answers 429, a refused request starts nothing, and GET /queues shows it all.
+ */
+import { randomUUID } from 'node:crypto';
+import { isFinished, pollUntil, postJson, requestJson, type JobBody } from './helpers/http';
+import { startTestStack, type TestStack } from './helpers/stack';
+
+interface QueuesBody {
+  task_queues: { name: string; type: string; backlog_count: number; pollers: number }[];
+  admission: { backlog: number; admitting: { normal: boolean; medium: boolean; high: boolean } };
+}
+
+async function started(stack: TestStack): Promise<number> {
+  const { count } = await stack.client.workflow.count(
+    `TaskQueue = '${stack.config.taskQueues.workflows}'`,
+  );
+  return count;
+}
+
+it('refuses normal work past the backlog limit, keeps headroom for high, and reopens after draining', async () => {
+  const stack = await startTestStack({
+    workers: false,
+    env: {
+      ADMISSION_MAX_BACKLOG: '20',
+      ADMISSION_MAX_BACKLOG_HIGH: '1000',
+      ADMISSION_CACHE_MS: '100',
+      USER_MAX_ACTIVE_JOBS: '0',
+    },
+  });
+  try {
+    let accepted = 0;
+    let refusal: Awaited<ReturnType<typeof requestJson<{ error: string }>>> | undefined;
+    for (let i = 0; i < 200 && !refusal; i += 1) {
+      const res = await postJson<{ error: string }>(`${stack.apiUrl}/chat`, {
+        user_id: 'admission-user',
+        message: `Hello ${i} [[fake key=${randomUUID()}]]`,
+      });
+      if (res.status === 202) accepted += 1;
+      else refusal = res;
+      // Let the server's backlog statistics catch up with what we add.
+      if (i % 10 === 9) await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    expect(refusal?.status).toBe(503);
+    expect(refusal?.body.error).toBe('overloaded');
+    expect(Number(refusal?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(accepted).toBeGreaterThanOrEqual(20);
+    // The refused request started nothing.
+    expect(await started(stack)).toBe(accepted);
+
+    const queues = await requestJson<QueuesBody>(`${stack.apiUrl}/queues`);
+    expect(queues.status).toBe(200);
+    expect(queues.body.admission.backlog).toBeGreaterThanOrEqual(20);
+    expect(queues.body.admission.admitting).toMatchObject({ normal: false, high: true });
+    const wf = queues.body.task_queues.find((q) => q.type === 'workflow')!;
+    expect(wf.name).toBe(stack.config.taskQueues.workflows);
+    expect(wf.backlog_count).toBeGreaterThanOrEqual(20);
+
+    const high = await postJson(`${stack.apiUrl}/chat`, {
+      user_id: 'admission-user',
+      message: `Urgent [[fake key=${randomUUID()}]]`,
+      priority: 'high',
+    });
+    expect(high.status).toBe(202);
+
+    // Workers drain the backlog; admission reopens by itself.
+    await stack.startWorkers();
+    const reopened = await pollUntil<QueuesBody>(
+      `${stack.apiUrl}/queues`,
+      (body) => body.admission.admitting.normal && body.task_queues.every((q) => q.pollers > 0),
+      60_000,
+      250,
+    );
+    expect(reopened.admission.backlog).toBeLessThan(20);
+    const after = await postJson<{ job_id: string }>(`${stack.apiUrl}/chat`, {
+      user_id: 'admission-user',
+      message: 'What is 3 * 3?',
+    });
+    expect(after.status).toBe(202);
+    const job = await pollUntil<JobBody>(
+      `${stack.apiUrl}/chat/${after.body.job_id}`,
+      isFinished,
+      60_000,
+    );
+    expect(job.response).toContain('9');
+  } finally {
+    await stack.close();
+  }
+});
+
+it('caps one user’s queued + running jobs with 429 and Retry-After, without affecting others', async () => {
+  const stack = await startTestStack({ workers: false, env: { USER_MAX_ACTIVE_JOBS: '3' } });
+  try {
+    for (let i = 0; i < 3; i += 1) {
+      const res = await postJson(`${stack.apiUrl}/chat`, {
+        user_id: 'capped-user',
+        message: `job ${i}`,
+      });
+      expect(res.status).toBe(202);
+    }
+    const refused = await postJson<{ error: string }>(`${stack.apiUrl}/chat`, {
+      user_id: 'capped-user',
+      message: 'one too many',
+    });
+    expect(refused.status).toBe(429);
+    expect(refused.body.error).toBe('too_many_active_jobs');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await started(stack)).toBe(3);
+    const other = await postJson(`${stack.apiUrl}/chat`, { user_id: 'other-user', message: 'hi' });
+    expect(other.status).toBe(202);
+  } finally {
+    await stack.close();
+  }
+});

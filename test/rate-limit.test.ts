@@ -1,0 +1,146 @@
+/**
+ * The global Claude rate limit and the fleet-wide cool-down after a 429, against real worker
+ * processes and a real Temporal server: the limit is enforced by Temporal's matching service for
+ * every worker together, so the fake Claude's own clock is the judge.
+ */
+import { randomUUID } from 'node:crypto';
+import { isFinished, pollUntil, postJson, type JobBody } from './helpers/http';
+import { killAllSpawned, spawnEntryPoint } from './helpers/processes';
+import { startTestStack, type TestStack } from './helpers/stack';
+import { testTemporal } from './helpers/temporal';
+
+/** Largest number of calls whose start falls inside any window of `windowMs`. */
+function maxInWindow(times: number[], windowMs: number): number {
+  const sorted = [...times].sort((x, y) => x - y);
+  let best = 0;
+  let start = 0;
+  for (let end = 0; end < sorted.length; end += 1) {
+    while (sorted[end]! - sorted[start]! >= windowMs) start += 1;
+    best = Math.max(best, end - start + 1);
+  }
+  return best;
+}
+
+async function spawnActivityWorkers(
+  stack: TestStack,
+  count: number,
+  env: Record<string, string>,
+): Promise<void> {
+  const workers = Array.from({ length: count }, () =>
+    spawnEntryPoint('worker', ['--role=activities'], {
+      ...process.env,
+      ...stack.env,
+      ...env,
+      LOG_LEVEL: 'info',
+      METRICS_PORT: '0',
+      WORKER_HEALTH_PORT: '0',
+      TEMPORAL_SDK_METRICS_PORT: '0',
+      TEMPORAL_ADDRESS: testTemporal().address,
+      TEMPORAL_NAMESPACE: testTemporal().namespace,
+    }),
+  );
+  await Promise.all(workers.map((worker) => worker.waitForOutput(/worker polling/)));
+}
+
+afterEach(() => {
+  killAllSpawned();
+});
+
+it('holds 2 activity workers to a global 5 requests/s over a 30-second run', async () => {
+  const stack = await startTestStack({ inProcessActivities: false, env: { CLAUDE_MAX_RPS: '5' } });
+  try {
+    await spawnActivityWorkers(stack, 2, { CLAUDE_MAX_RPS: '5' });
+    const runStart = Date.now();
+    for (let i = 0; i < 200; i += 1) {
+      const res = await postJson(`${stack.apiUrl}/chat`, {
+        user_id: 'rate-user',
+        message: `Hello ${i} [[fake key=${randomUUID()}]]`,
+      });
+      expect(res.status).toBe(202);
+    }
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, 30_000 - (Date.now() - runStart))),
+    );
+    const times = stack.fake.calls().map((call) => Date.parse(call.at));
+    const first = Math.min(...times);
+    // Temporal 1.29's matching limiter lets a full second of tokens accumulate while the queue is
+    // idle (its burst duration is fixed at 1 s), so the very first second may see up to twice the
+    // rate; from then on the bucket stays empty and dispatch is paced at the rate.
+    const opening = times.filter((t) => t < first + 1_000).length;
+    const steady = maxInWindow(
+      times.filter((t) => t >= first + 1_000),
+      1_000,
+    );
+    const rate = times.length / ((Math.max(...times) - first) / 1000);
+    process.stdout.write(
+      `[rate-limit] ${times.length} calls in 30 s; first second ${opening}; busiest later 1-s window ${steady}; mean ${rate.toFixed(2)}/s\n`,
+    );
+    expect(times.length).toBeGreaterThanOrEqual(100); // the limit, not a stall, shaped the run
+    expect(steady).toBeLessThanOrEqual(6); // 5 per second, plus one token of burst
+    expect(opening).toBeLessThanOrEqual(11); // the idle bucket's one second of burst, at most
+    expect(rate).toBeLessThanOrEqual(5.5);
+  } finally {
+    await stack.close();
+  }
+});
+
+it('a 429 slows the whole fleet for its retry-after window, then work resumes', async () => {
+  const stack = await startTestStack({
+    inProcessActivities: false,
+    env: { CLAUDE_COOLDOWN_RPS: '0.5' },
+  });
+  try {
+    await spawnActivityWorkers(stack, 2, { CLAUDE_COOLDOWN_RPS: '0.5' });
+    const trigger = await postJson<{ job_id: string }>(`${stack.apiUrl}/chat`, {
+      user_id: 'cooldown-user',
+      message: `Hello [[fake key=${randomUUID()} fail=429:6]]`,
+    });
+    expect(trigger.status).toBe(202);
+    const deadline = Date.now() + 20_000;
+    while (
+      !stack.fake.calls().some((call) => call.outcome === 'rate_limited') &&
+      Date.now() < deadline
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const limitedAt = Date.parse(
+      stack.fake.calls().find((call) => call.outcome === 'rate_limited')!.at,
+    );
+    // Give the governor a moment to apply the fleet-wide limit, then send a burst of work.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const burstAt = Date.now();
+    const jobIds: string[] = [];
+    for (let i = 0; i < 10; i += 1) {
+      const res = await postJson<{ job_id: string }>(`${stack.apiUrl}/chat`, {
+        user_id: 'cooldown-user',
+        message: `What is ${i} + 1? [[fake key=${randomUUID()}]]`,
+      });
+      jobIds.push(res.body.job_id);
+    }
+    for (const jobId of [...jobIds, trigger.body.job_id]) {
+      const job = await pollUntil<JobBody>(
+        `${stack.apiUrl}/chat/${jobId}`,
+        isFinished,
+        90_000,
+        250,
+      );
+      expect(job.status).toBe('completed');
+    }
+    const windowEnd = limitedAt + 6_000;
+    const inWindow = stack.fake.calls().filter((call) => {
+      const at = Date.parse(call.at);
+      return at >= burstAt && at < windowEnd - 500;
+    }).length;
+    const afterWindow = stack.fake
+      .calls()
+      .filter((call) => Date.parse(call.at) >= windowEnd).length;
+    process.stdout.write(
+      `[rate-limit] cool-down: ${inWindow} calls during the rest of the 6 s window, ${afterWindow} after it\n`,
+    );
+    // Without the governor all 10 would start at once; at 0.5/s only a few may start.
+    expect(inWindow).toBeLessThanOrEqual(4);
+    expect(afterWindow).toBeGreaterThanOrEqual(6);
+  } finally {
+    await stack.close();
+  }
+});
