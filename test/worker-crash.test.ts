@@ -58,6 +58,7 @@ it('retries a SIGKILLed worker’s call on the other worker; one result, two mod
   expect(victimPid).toBeDefined();
   const victim = workers.find((worker) => worker.child.pid === victimPid)!;
   expect(victim).toBeDefined();
+  const killedAt = Date.now();
   victim.child.kill('SIGKILL');
   await victim.exited();
   expect(isAlive(victimPid!)).toBe(false);
@@ -69,6 +70,11 @@ it('retries a SIGKILLed worker’s call on the other worker; one result, two mod
 
   const calls = stack.fake.callsForKey(key);
   expect(calls).toHaveLength(2);
+  // Recovery time for the closing note: SIGKILL → the retry reaching the model.
+  process.stdout.write(
+    `[worker-crash] recovery ${Date.parse(calls[1]!.at) - killedAt} ms after SIGKILL ` +
+      `(heartbeat timeout ${stack.config.claude.policy.heartbeatTimeoutMs} ms)\n`,
+  );
   expect(calls.filter((call) => call.completed)).toHaveLength(1);
   expect(calls[0]!.completed).toBe(false);
   expect(calls[1]!.completed).toBe(true);
