@@ -207,7 +207,19 @@ describe('service endpoints', () => {
     expect(Object.keys(res.body.paths)).toEqual(
       expect.arrayContaining(['/chat', '/chat/{job_id}']),
     );
-    expect(res.body.components.schemas.ChatRequest?.required).toEqual(['user_id', 'message']);
+    // user_id is optional in the schema: with API keys it comes from the key (in open mode the
+    // route requires it, as the "missing user_id" case above shows).
+    expect(res.body.components.schemas.ChatRequest?.required).toEqual(['message']);
+    expect(Object.keys(res.body.components.schemas.ChatRequest?.properties ?? {})).toEqual(
+      expect.arrayContaining([
+        'user_id',
+        'message',
+        'priority',
+        'timeout_s',
+        'model',
+        'max_tokens',
+      ]),
+    );
     expect(Object.keys(res.body.components.schemas.Job?.properties ?? {})).toEqual(
       expect.arrayContaining(['job_id', 'status', 'attempts', 'priority', 'submitted_at']),
     );

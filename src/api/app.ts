@@ -1,15 +1,24 @@
 import express, { type Express } from 'express';
+import helmet from 'helmet';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config';
 import { createApiMetrics, type ApiMetrics } from '../observability/api-metrics';
 import { createMetricsRegistry } from '../observability/registry';
 import { createAdmissionController } from './admission/admission-controller';
+import { createAgentService } from './agent-service';
 import { createJobService } from './job-service';
+import { ApiKeyStore } from '../security/api-keys';
+import { authenticate } from './middleware/authenticate';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
+import { rateLimitPerKey } from './middleware/rate-limit';
+import { requestId } from './middleware/request-id';
 import { requestMetrics } from './middleware/request-metrics';
 import { buildOpenApiDocument } from './openapi';
 import { chatRoutes } from './routes/chat-routes';
+import { codecRoutes } from './routes/codec-routes';
+import { conversationRoutes } from './routes/conversation-routes';
+import { eventsRoutes } from './routes/events-routes';
 import { healthRoutes } from './routes/health-routes';
 import { queueRoutes } from './routes/queue-routes';
 
@@ -29,6 +38,9 @@ export function createApp({ client, config, logger, metrics: given }: AppDeps): 
   app.set('trust proxy', false);
   const metrics = given ?? createApiMetrics(createMetricsRegistry());
   const jobs = createJobService({ client, config, logger, metrics });
+  const agents = createAgentService({ client, config, logger });
+  const findJob = async (jobId: string) =>
+    (await jobs.get(jobId)) ?? (await agents.getQueuedTurn(jobId));
   const admission = createAdmissionController({
     client,
     config,
@@ -37,15 +49,31 @@ export function createApp({ client, config, logger, metrics: given }: AppDeps): 
   });
   const openApiDocument = buildOpenApiDocument();
 
+  app.use(requestId);
+  // Security headers; the API serves JSON only, so the strictest defaults apply.
+  app.use(helmet());
   app.use(requestMetrics(metrics));
   app.get('/metrics', async (_req, res) => {
     res.set('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.use(healthRoutes(client));
+  // The codec server has its own bearer token (CODEC_SERVER_TOKEN) and CORS: it is called by
+  // the Temporal Web UI and CLI, not by API clients, so it sits before the API-key routes.
+  app.use(codecRoutes({ config, namespace: client.options.namespace }));
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument);
   });
-  app.use(chatRoutes({ jobs, config, metrics, admission }));
+  // Everything below /chat, /queues, /conversations and /users needs an API key (when keys are
+  // configured) and is rate-limited per key; health, metrics and the OpenAPI document do not.
+  const apiKeys = new ApiKeyStore(config.auth.apiKeys);
+  app.use(
+    ['/chat', '/queues', '/conversations', '/users'],
+    authenticate(apiKeys),
+    rateLimitPerKey(config.auth.perKeyRps, config.auth.perKeyBurst),
+  );
+  app.use(chatRoutes({ jobs, config, metrics, admission, agents }));
+  app.use(eventsRoutes({ client, config, findJob }));
+  app.use(conversationRoutes(agents));
   app.use(queueRoutes({ admission, config }));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

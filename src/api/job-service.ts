@@ -20,16 +20,19 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config';
 import type { ApiMetrics } from '../observability/api-metrics';
 import {
+  AGENT_WORKFLOW_TYPE,
   CHAT_WORKFLOW_TYPE,
   FailureType,
   SEARCH_ATTRIBUTES,
   getJobStatusQuery,
   toTemporalPriority,
   type FairnessSettings,
+  type ModelSettings,
   type ChatJobInput,
   type ChatJobState,
   type PriorityLevel,
 } from '../shared';
+import { decodeRawFailureMessage } from '../security/raw-payloads';
 import type { chatWorkflow } from '../workflows';
 import { FinishedJobCache } from './finished-job-cache';
 import { HttpError } from './http-error';
@@ -60,6 +63,8 @@ export interface SubmitJob {
   deadlineMs?: number;
   /** Client-chosen key making the submission idempotent for this user. */
   idempotencyKey?: string;
+  /** Model settings after validation against what the operator allows (default: config). */
+  model?: ModelSettings;
 }
 
 /** Outcome of a submission. */
@@ -176,7 +181,7 @@ export function createJobService(deps: JobServiceDeps): JobService {
       message: job.message,
       priority: job.priority,
       submittedAt,
-      model: config.claude.model,
+      model: job.model ?? config.claude.model,
       policy: {
         ...config.claude.policy,
         deadlineMs: job.deadlineMs ?? config.claude.policy.deadlineMs,
@@ -288,12 +293,18 @@ export function createJobService(deps: JobServiceDeps): JobService {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw toUnavailable(err);
     }
-    if (description.type !== CHAT_WORKFLOW_TYPE) return undefined;
+    // Agent jobs (tool loop, conversation turns) share the chat job's state shape and memo.
+    if (description.type !== CHAT_WORKFLOW_TYPE && description.type !== AGENT_WORKFLOW_TYPE) {
+      return undefined;
+    }
     const memo = description.memo as JobMemo | undefined;
     if (!memo) return undefined;
 
     if (description.status.name === 'RUNNING') {
-      const view = toJobView(await runningState(handle, description, stateFromMemo(jobId, memo)));
+      const view = toJobView(
+        await runningState(handle, description, stateFromMemo(jobId, memo)),
+        config.observability.prices,
+      );
       // The workflow's query can report the final state a moment before the server records the
       // close; a client that stops polling then must still see the job counted.
       if (isFinalStatus(view.status)) recordFinished(view);
@@ -305,7 +316,7 @@ export function createJobService(deps: JobServiceDeps): JobService {
     } catch (err) {
       throw toUnavailable(err);
     }
-    const view = toJobView(final);
+    const view = toJobView(final, config.observability.prices);
     finished.set(jobId, view);
     recordFinished(view);
     return view;
@@ -339,6 +350,10 @@ export function createJobService(deps: JobServiceDeps): JobService {
     const attempt = pending.attempt ?? 1;
     const attempts = Math.max(state.attempts, started ? attempt : attempt - 1);
     const lastFailure = pending.lastFailure;
+    // Raw from describe: the message may be encoded (and encrypted) in encodedAttributes.
+    const lastFailureMessage = lastFailure
+      ? await decodeRawFailureMessage(client, lastFailure)
+      : undefined;
     return {
       ...state,
       status: started || attempts > 0 ? 'processing' : 'queued',
@@ -348,7 +363,7 @@ export function createJobService(deps: JobServiceDeps): JobService {
         ? {
             error: {
               type: lastFailure.applicationFailureInfo?.type ?? FailureType.ClaudeUnknown,
-              message: lastFailure.message ?? 'The last attempt failed',
+              message: lastFailureMessage ?? 'The last attempt failed',
             },
           }
         : {}),

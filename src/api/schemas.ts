@@ -1,6 +1,11 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { PRIORITY_NAMES, type PriorityLevel } from '../shared';
+import {
+  CONVERSATION_ID_PATTERN,
+  CONVERSATION_JOB_ID_PATTERN,
+  PRIORITY_NAMES,
+  type PriorityLevel,
+} from '../shared';
 
 // Adds `.openapi()` to zod schemas so /openapi.json is generated from these very validators.
 extendZodWithOpenApi(z);
@@ -19,15 +24,39 @@ export const chatRequestSchema = z
       .min(1)
       .max(128)
       .regex(/^[A-Za-z0-9._@:+-]+$/, 'letters, digits and . _ @ : + - only')
-      .openapi({ example: 'alice' }),
+      .optional()
+      .openapi({
+        example: 'alice',
+        description:
+          "Required without API keys; with a key it defaults to (and must equal) the key's user",
+      }),
     message: z
       .string()
       .refine((text) => text.trim().length > 0, 'must not be empty')
       .openapi({ example: 'What is 25 * 17?' }),
     priority: prioritySchema.optional(),
+    model: z.string().min(1).max(100).optional().openapi({
+      description: 'One of the models the operator allows (ALLOWED_MODELS); default CLAUDE_MODEL',
+    }),
+    max_tokens: z.number().int().positive().optional().openapi({
+      description: 'Output token budget, at most the configured CLAUDE_MAX_TOKENS',
+    }),
     timeout_s: z.number().positive().optional().openapi({
       description:
         'Overall deadline of the job in seconds (at most the configured JOB_DEADLINE_MS)',
+    }),
+    conversation_id: z
+      .string()
+      .regex(CONVERSATION_ID_PATTERN, 'letters, digits, _ and - only (1-64 characters)')
+      .optional()
+      .openapi({
+        description:
+          'Append the message to this conversation of the user (created on first use); its turns are answered one at a time, in order',
+        example: 'trip-planning',
+      }),
+    tools: z.boolean().optional().openapi({
+      description:
+        'Let the model call tools (calculator, current_time, word_count). Default: true in a conversation, false for a single message',
     }),
   })
   .openapi('ChatRequest');
@@ -48,8 +77,13 @@ export type ChatRequest = z.infer<typeof chatRequestSchema>;
 
 /** Path parameter of the job endpoints. */
 export const jobIdParamsSchema = z.object({
+  // A uuid, or `conv~<user>~<conversation>~<uuid>` for a conversation turn.
   job_id: z
-    .uuid('must be a job id returned by POST /chat')
+    .string()
+    .refine(
+      (id) => z.uuid().safeParse(id).success || CONVERSATION_JOB_ID_PATTERN.test(id),
+      'must be a job id returned by POST /chat',
+    )
     .openapi({ example: '6f1c3c2e-5b1e-4a8e-9d2a-1f0e9a7b3c4d' }),
 });
 
@@ -94,6 +128,45 @@ export const jobViewSchema = z
       .boolean()
       .optional()
       .openapi({ description: 'The reply was cut to the configured maximum' }),
+    stop_reason: z.string().nullable().optional(),
+    cost_usd: z
+      .number()
+      .optional()
+      .openapi({ description: 'Estimated cost from the price table (absent for unpriced models)' }),
+    conversation_id: z.string().optional(),
+    turn: z.number().int().optional(),
+    steps: z
+      .array(
+        z.union([
+          z.object({
+            type: z.literal('model_call'),
+            call: z.number().int(),
+            text: z.string(),
+            model: z.string(),
+            stop_reason: z.string().nullable(),
+            usage: usageSchema,
+            cost_usd: z.number().optional(),
+            attempt: z.number().int(),
+            started_at: z.string(),
+            completed_at: z.string(),
+            duration_ms: z.number(),
+          }),
+          z.object({
+            type: z.literal('tool_call'),
+            call: z.number().int(),
+            tool_use_id: z.string(),
+            name: z.string(),
+            input: z.unknown(),
+            output: z.string(),
+            is_error: z.boolean(),
+            started_at: z.string(),
+            completed_at: z.string(),
+            duration_ms: z.number(),
+          }),
+        ]),
+      )
+      .optional()
+      .openapi({ description: 'Agent jobs: each model call and tool call, in order' }),
   })
   .openapi('Job');
 

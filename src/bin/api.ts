@@ -2,6 +2,7 @@ import { loadConfig } from '../config';
 import { createLogger } from '../logging/logger';
 import { startApiServer } from '../runtime/api-server';
 import { onShutdown } from '../runtime/shutdown';
+import { createDataConverter, logPayloadEncryption } from '../security/data-converter';
 import { connectClient } from '../temporal/connection';
 import { readTemporalSettings } from '../temporal/settings';
 import { exitOnStartupError } from './startup-error';
@@ -11,8 +12,16 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger({ name: 'api', level: config.logLevel, pretty: config.logPretty });
   const temporal = readTemporalSettings(process.env);
-  const temporalClient = await connectClient(temporal);
+  logPayloadEncryption(logger, config.payloadEncryption.keyring);
+  const temporalClient = await connectClient(temporal, {
+    dataConverter: createDataConverter(config.payloadEncryption.keyring),
+  });
   const { client } = temporalClient;
+  if (config.auth.apiKeys.length === 0) {
+    logger.warn(
+      'No API keys configured (API_KEYS / API_KEYS_FILE): the API runs in OPEN DEVELOPMENT MODE — any caller may submit as any user_id and read any job',
+    );
+  }
   const api = await startApiServer({ client, config, logger });
   logger.info(
     { url: api.url, temporal: temporal.address, namespace: temporal.namespace },

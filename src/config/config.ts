@@ -1,4 +1,10 @@
-import { envSchema } from './env-schema';
+import { loadApiKeys, type ApiKeyRecord } from '../security/api-keys';
+import { envSchema, type EnvSettings } from './env-schema';
+import {
+  payloadEncryptionConfig,
+  PayloadEncryptionConfigError,
+  type PayloadEncryptionConfig,
+} from '../security/payload-encryption-config';
 import { DEFAULT_PRICE_TABLE, type PriceTable } from '../observability/price-table';
 import type { ClaudeCallPolicy, ModelSettings } from '../shared';
 
@@ -91,6 +97,18 @@ export interface AppConfig {
     /** How often an SSE stream re-reads the job's status. */
     ssePollIntervalMs: number;
   };
+  /** Who may call the API and how much. */
+  auth: {
+    /** Configured API keys (digests only); empty = open development mode. */
+    apiKeys: ApiKeyRecord[];
+    /** Per-key request rate (0 = unlimited) and burst. */
+    perKeyRps: number;
+    perKeyBurst: number;
+    /** Models a client may choose with `model`; the first is the default. */
+    allowedModels: string[];
+  };
+  /** Temporal payload encryption (AES-256-GCM keyring) and the codec server's access. */
+  payloadEncryption: PayloadEncryptionConfig;
   /** Settings used only by `npm start` (the whole local stack). */
   stack: {
     activityWorkers: number;
@@ -108,6 +126,29 @@ export class ConfigError extends Error {
       `Invalid configuration: ${issues.map((issue) => `${issue.variable}: ${issue.message}`).join('; ')}`,
     );
     this.name = 'ConfigError';
+  }
+}
+
+/** Loads API keys, turning a bad entry into a ConfigError that names the variable. */
+function loadApiKeysOrThrow(inline: string | undefined, file: string | undefined): ApiKeyRecord[] {
+  try {
+    return loadApiKeys({ inline, file });
+  } catch (err) {
+    throw new ConfigError([
+      { variable: file ? 'API_KEYS/API_KEYS_FILE' : 'API_KEYS', message: (err as Error).message },
+    ]);
+  }
+}
+
+/** Builds the payload-encryption settings, turning a bad key file into a ConfigError. */
+function payloadEncryptionOrThrow(e: EnvSettings): PayloadEncryptionConfig {
+  try {
+    return payloadEncryptionConfig(e);
+  } catch (err) {
+    if (err instanceof PayloadEncryptionConfigError) {
+      throw new ConfigError([{ variable: err.variable, message: err.message }]);
+    }
+    throw err;
   }
 }
 
@@ -212,6 +253,18 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       streamAdvertiseUrl: e.STREAM_ADVERTISE_URL,
       ssePollIntervalMs: e.SSE_POLL_INTERVAL_MS,
     },
+    auth: {
+      apiKeys: loadApiKeysOrThrow(e.API_KEYS, e.API_KEYS_FILE),
+      perKeyRps: e.RATE_LIMIT_PER_KEY_RPS,
+      perKeyBurst: e.RATE_LIMIT_PER_KEY_BURST,
+      allowedModels: [
+        ...new Set([
+          e.CLAUDE_MODEL,
+          ...(e.ALLOWED_MODELS ?? '').split(',').map((m) => m.trim()).filter(Boolean),
+        ]),
+      ],
+    },
+    payloadEncryption: payloadEncryptionOrThrow(e),
     stack: {
       activityWorkers: e.ACTIVITY_WORKERS,
       fakeClaudePort: e.FAKE_CLAUDE_PORT,

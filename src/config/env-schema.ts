@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { priceTableFromJson } from '../observability/price-table';
+import { payloadKeysSchema } from '../security/payload-keys';
 
 /** Parses "true"/"false"/"1"/"0"/"yes"/"no" strictly, so a typo is an error rather than false. */
 const booleanFromEnv = z
@@ -87,6 +88,12 @@ export const envSchema = z.object({
   ADMISSION_CACHE_MS: int(0, 60_000).default(1_000),
   USER_MAX_ACTIVE_JOBS: int(0, 10_000_000).default(1_000),
   FAIRNESS_WEIGHTS_JSON: fairnessWeightsFromJson.optional(),
+
+  API_KEYS: z.string().min(1).optional(),
+  API_KEYS_FILE: z.string().min(1).optional(),
+  RATE_LIMIT_PER_KEY_RPS: z.coerce.number().min(0).max(100_000).default(20),
+  RATE_LIMIT_PER_KEY_BURST: int(1, 100_000).default(40),
+  ALLOWED_MODELS: z.string().min(1).optional(),
   CLAUDE_PRICES_JSON: priceTableFromJson.optional(),
 
   // Agent features: tool loop, conversations, prompt caching, wait-for-result, live streaming.
@@ -105,6 +112,19 @@ export const envSchema = z.object({
   STREAM_PORT: int(0, 65535).default(9467),
   STREAM_ADVERTISE_URL: z.url().optional(),
   SSE_POLL_INTERVAL_MS: int(50, 10_000).default(250),
+
+  // Payload encryption (Temporal PayloadCodec) and the codec server for the Web UI and CLI.
+  /** `kid1:base64key,kid0:base64key`: 32-byte AES keys, the first encrypts, all decrypt. */
+  PAYLOAD_ENCRYPTION_KEYS: payloadKeysSchema.optional(),
+  PAYLOAD_ENCRYPTION_KEYS_FILE: z.string().min(1).optional(),
+  CODEC_SERVER_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  CODEC_CORS_ORIGIN: z
+    .url()
+    .refine((url) => new URL(url).origin === url.replace(/\/$/, ''), {
+      message: 'must be an origin: scheme://host[:port] without a path',
+    })
+    .transform((url) => new URL(url).origin)
+    .optional(),
 });
 
 /** The raw, validated environment. */

@@ -28,6 +28,11 @@ function fromBodyParser(err: BodyParserError): HttpError | undefined {
     case 'request.aborted':
       return new HttpError(400, 'request_aborted', 'The request was aborted');
     default:
+      // Other client errors raised by express itself (e.g. a path parameter that is not valid
+      // percent-encoding) carry a 4xx status; their text is not for clients.
+      if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
+        return new HttpError(err.status, 'bad_request', 'The request is malformed');
+      }
       return undefined;
   }
 }

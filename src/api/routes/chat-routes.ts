@@ -2,11 +2,15 @@ import express, { Router } from 'express';
 import type { AppConfig } from '../../config';
 import type { ApiMetrics } from '../../observability/api-metrics';
 import { DEFAULT_PRIORITY } from '../../shared';
+import { actingUser, callerOf, mayAccess } from '../caller';
 import { HttpError } from '../http-error';
 import type { AdmissionController } from '../admission/admission-controller';
+import type { AgentService } from '../agent-service';
+import { chatQuerySchema } from '../agent-schemas';
 import type { JobService } from '../job-service';
+import { isFinalStatus, waitForJob } from '../wait-for-job';
 import { requireJson } from '../middleware/require-json';
-import { chatHeadersSchema, chatRequestSchema, jobIdParamsSchema } from '../schemas';
+import { chatHeadersSchema, chatRequestSchema, jobIdParamsSchema, type JobView } from '../schemas';
 import { parseOrThrow } from '../validate';
 
 /** Dependencies of the chat routes. */
@@ -17,15 +21,23 @@ export interface ChatRoutesDeps {
   admission?: AdmissionController;
   /** Counts accepted jobs by priority when given. */
   metrics?: ApiMetrics;
+  /** Conversations and tool-using jobs (absent: those requests get 501). */
+  agents?: AgentService;
 }
 
 /** `POST /chat` and `GET /chat/:job_id`: the contract of the replaced Redis-queue design. */
-export function chatRoutes({ jobs, config, metrics, admission }: ChatRoutesDeps): Router {
+export function chatRoutes({ jobs, config, metrics, admission, agents }: ChatRoutesDeps): Router {
   const router = Router();
   const jsonBody = express.json({ limit: config.http.maxBodyBytes, strict: true });
+  /** Any job: a workflow of its own, or a conversation turn still queued behind earlier ones. */
+  const findJob = async (jobId: string): Promise<JobView | undefined> =>
+    (await jobs.get(jobId)) ?? (await agents?.getQueuedTurn(jobId));
 
   router.post('/chat', requireJson, jsonBody, async (req, res) => {
     const body = parseOrThrow(chatRequestSchema, req.body);
+    // With API keys the user is the key's; in open mode it is the body's user_id.
+    const userId = actingUser(callerOf(res), body.user_id);
+    const query = parseOrThrow(chatQuerySchema, { wait: req.query.wait });
     const headers = parseOrThrow(chatHeadersSchema, {
       'idempotency-key': req.get('idempotency-key'),
     });
@@ -40,24 +52,64 @@ export function chatRoutes({ jobs, config, metrics, admission }: ChatRoutesDeps)
         { field: 'timeout_s', message: `must be at most ${maxTimeoutS}` },
       ]);
     }
+    // Clients may only choose among operator-approved models and budgets (OWASP API4).
+    if (body.model !== undefined && !config.auth.allowedModels.includes(body.model)) {
+      throw HttpError.validation([
+        { field: 'model', message: `must be one of: ${config.auth.allowedModels.join(', ')}` },
+      ]);
+    }
+    if (body.max_tokens !== undefined && body.max_tokens > config.claude.model.maxTokens) {
+      throw HttpError.validation([
+        { field: 'max_tokens', message: `must be at most ${config.claude.model.maxTokens}` },
+      ]);
+    }
     const priority = body.priority ?? DEFAULT_PRIORITY;
     // Backpressure before anything starts: a refused request starts nothing. The backlog reading
     // is cached, so this adds no Temporal call to most requests.
-    await admission?.admit(body.user_id, priority);
+    await admission?.admit(userId, priority);
     // Starting the workflow is the only work on this path: it must stay fast.
-    const { jobId, submittedAt, created } = await jobs.submit({
-      userId: body.user_id,
+    const submission = {
+      userId,
       message: body.message,
       priority,
       deadlineMs: body.timeout_s === undefined ? undefined : Math.ceil(body.timeout_s * 1000),
       idempotencyKey: headers['idempotency-key'],
-    });
-    if (created) admission?.accepted(body.user_id);
+      model: {
+        ...config.claude.model,
+        ...(body.model !== undefined ? { model: body.model } : {}),
+        ...(body.max_tokens !== undefined ? { maxTokens: body.max_tokens } : {}),
+      },
+    };
+    // Conversations and tool use run as agent workflows (agent-service.ts); a plain message
+    // stays the single-call chat job of the original contract.
+    if ((body.conversation_id !== undefined || body.tools === true) && !agents) {
+      throw new HttpError(501, 'not_implemented', 'Agent features are not enabled here');
+    }
+    const { jobId, submittedAt, created } =
+      agents && body.conversation_id !== undefined
+        ? await agents.submitMessage({
+            ...submission,
+            conversationId: body.conversation_id,
+            tools: body.tools ?? true,
+          })
+        : agents && body.tools === true
+          ? await agents.submitJob(submission)
+          : await jobs.submit(submission);
+    if (created) admission?.accepted(userId);
     // Only new jobs count: an idempotent retry starts nothing.
     if (created)
       metrics?.jobsSubmitted.inc({ priority: String(body.priority ?? DEFAULT_PRIORITY) });
+    // `?wait=`: answer 200 with the finished job if it finishes in time (capped by config).
+    if (query.wait !== undefined && query.wait > 0) {
+      const waitMs = Math.min(query.wait, config.agent.maxWaitMs);
+      const view = await waitForJob((id) => findJob(id), jobId, waitMs);
+      if (view && isFinalStatus(view.status)) {
+        res.status(200).location(`/chat/${jobId}`).json(view);
+        return;
+      }
+    }
     // An idempotent retry answers 200 with the original job's current status.
-    const status = created ? 'queued' : ((await jobs.get(jobId))?.status ?? 'queued');
+    const status = created ? 'queued' : ((await findJob(jobId))?.status ?? 'queued');
     res
       .status(created ? 202 : 200)
       .location(`/chat/${jobId}`)
@@ -66,6 +118,10 @@ export function chatRoutes({ jobs, config, metrics, admission }: ChatRoutesDeps)
 
   router.delete('/chat/:job_id', async (req, res) => {
     const { job_id: jobId } = parseOrThrow(jobIdParamsSchema, req.params);
+    // Someone else's job answers exactly like a missing one: ids are not the authorization.
+    const owned = await findJob(jobId);
+    if (!owned || !mayAccess(callerOf(res), owned.user_id))
+      throw HttpError.notFound(`Job ${jobId}`);
     const result = await jobs.cancel(jobId);
     switch (result.outcome) {
       case 'not_found':
@@ -83,8 +139,8 @@ export function chatRoutes({ jobs, config, metrics, admission }: ChatRoutesDeps)
 
   router.get('/chat/:job_id', async (req, res) => {
     const { job_id: jobId } = parseOrThrow(jobIdParamsSchema, req.params);
-    const view = await jobs.get(jobId);
-    if (!view) throw HttpError.notFound(`Job ${jobId}`);
+    const view = await findJob(jobId);
+    if (!view || !mayAccess(callerOf(res), view.user_id)) throw HttpError.notFound(`Job ${jobId}`);
     res.json(view);
   });
 
