@@ -1,7 +1,9 @@
 import type Anthropic from '@anthropic-ai/sdk';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import { recordClaudeCall } from '../observability/claude-call-recorder';
+import { TRACER_NAME } from '../observability/tracing';
 import type { WorkerMetrics } from '../observability/worker-metrics';
 import {
   FailureType,
@@ -121,6 +123,15 @@ export function createCallClaude(deps: CallClaudeDeps) {
     );
     // The user's text may be personal data: only at debug level, never by default.
     log.debug({ model: input.model.model, message: input.message }, 'model call started');
+    // A child of the activity's span (no-op unless tracing is on): the last hop of the trace.
+    const span = trace.getTracer(TRACER_NAME).startSpan('claude.messages.stream', {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'gen_ai.system': 'anthropic',
+        'gen_ai.request.model': input.model.model,
+        attempt,
+      },
+    });
     try {
       const stream = deps.anthropic.messages.stream(
         {
@@ -157,6 +168,10 @@ export function createCallClaude(deps: CallClaudeDeps) {
           : {}),
       };
       const finishedAt = new Date();
+      span.setAttributes({
+        'gen_ai.usage.input_tokens': usage.input_tokens,
+        'gen_ai.usage.output_tokens': usage.output_tokens,
+      });
       recorder.success(usage);
       log.info(
         {
@@ -195,8 +210,9 @@ export function createCallClaude(deps: CallClaudeDeps) {
         throw err instanceof CancelledFailure ? err : new CancelledFailure('Model call cancelled');
       }
       const failure = classifyClaudeError(err, attempt);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: failure.type ?? 'error' });
       if (failure.type === FailureType.ClaudeRateLimited && deps.rateGovernor) {
-        const delay = failure.nextRetryDelay;
+        const delay: unknown = failure.nextRetryDelay;
         const windowMs = typeof delay === 'number' ? delay : DEFAULT_RATE_LIMIT_WINDOW_MS;
         reportRateLimit(ctx, deps.rateGovernor, windowMs, log);
       }
@@ -211,6 +227,7 @@ export function createCallClaude(deps: CallClaudeDeps) {
       );
       throw failure;
     } finally {
+      span.end();
       clearInterval(timer);
     }
   };

@@ -13,6 +13,7 @@ import { authenticate } from './middleware/authenticate';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
 import { rateLimitPerKey } from './middleware/rate-limit';
 import { requestId } from './middleware/request-id';
+import { traceRequests } from './middleware/trace-requests';
 import { requestMetrics } from './middleware/request-metrics';
 import { buildOpenApiDocument } from './openapi';
 import { chatRoutes } from './routes/chat-routes';
@@ -50,6 +51,7 @@ export function createApp({ client, config, logger, metrics: given }: AppDeps): 
   const openApiDocument = buildOpenApiDocument();
 
   app.use(requestId);
+  app.use(traceRequests);
   // Security headers; the API serves JSON only, so the strictest defaults apply.
   app.use(helmet());
   app.use(requestMetrics(metrics));

@@ -1,4 +1,6 @@
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { loadConfig } from '../config';
+import { startTracing } from '../observability/tracing';
 import { createLogger } from '../logging/logger';
 import { startApiServer } from '../runtime/api-server';
 import { onShutdown } from '../runtime/shutdown';
@@ -13,8 +15,16 @@ async function main(): Promise<void> {
   const logger = createLogger({ name: 'api', level: config.logLevel, pretty: config.logPretty });
   const temporal = readTemporalSettings(process.env);
   logPayloadEncryption(logger, config.payloadEncryption.keyring);
+  const tracing = startTracing(
+    config.observability.serviceName ?? 'agent-fleet-api',
+    config.observability.otlpEndpoint,
+  );
   const temporalClient = await connectClient(temporal, {
     dataConverter: createDataConverter(config.payloadEncryption.keyring),
+    // Carries the request's trace into the workflow's headers.
+    ...(tracing
+      ? { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } }
+      : {}),
   });
   const { client } = temporalClient;
   if (config.auth.apiKeys.length === 0) {
@@ -31,6 +41,7 @@ async function main(): Promise<void> {
     logger.info({ reason }, 'API draining');
     await api.close();
     await temporalClient.close();
+    await tracing?.shutdown();
     logger.info('API stopped');
   });
 }

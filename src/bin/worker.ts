@@ -9,11 +9,14 @@ import {
   sdkMetricsBindAddress,
   startWorkerObservability,
 } from '../observability/worker-observability';
+import { startTracing } from '../observability/tracing';
 import { onShutdown } from '../runtime/shutdown';
 import { startWorkerHealthServer } from '../runtime/worker-health-server';
 import { installTemporalRuntime } from '../runtime/temporal-runtime';
+import { createDataConverter, logPayloadEncryption } from '../security/data-converter';
 import { connectWorkerConnection } from '../temporal/connection';
 import { readTemporalSettings } from '../temporal/settings';
+import { startLiveTextServer } from '../streaming/live-text-server';
 import { createActivityWorker, createWorkflowWorker } from '../worker/create-workers';
 import { exitOnStartupError } from './startup-error';
 
@@ -44,13 +47,20 @@ async function main(): Promise<void> {
   const temporal = readTemporalSettings(process.env);
   const connection = await connectWorkerConnection(temporal);
   const identity = `${role}:${process.pid}@${hostname()}`;
+  const tracing = startTracing(
+    config.observability.serviceName ?? `agent-fleet-worker-${role}`,
+    config.observability.otlpEndpoint,
+  );
   const base = {
+    ...(tracing ? { tracing } : {}),
     connection,
     namespace: temporal.namespace,
     shutdownGraceMs: config.worker.shutdownGraceMs,
     identity,
     metrics: observability.metrics,
+    dataConverter: createDataConverter(config.payloadEncryption.keyring),
   };
+  logPayloadEncryption(logger, config.payloadEncryption.keyring);
 
   const workers: Worker[] = [];
   // Probes for orchestrators (Kubernetes liveness/readiness, compose healthcheck), started before
@@ -88,6 +98,8 @@ async function main(): Promise<void> {
       baseURL: config.claude.baseURL,
       timeoutMs: config.claude.policy.attemptTimeoutMs,
     });
+    // Live text of agent model calls for the API's SSE endpoint (see src/streaming).
+    const liveText = await startLiveTextServer(config, logger);
     workers.push(
       await createActivityWorker({
         ...base,
@@ -102,6 +114,7 @@ async function main(): Promise<void> {
           activityTaskQueue: config.taskQueues.activities,
           cooldownRps: config.scheduling.claudeCooldownRps,
         },
+        streams: liveText.hub,
       }),
     );
   }
@@ -126,6 +139,7 @@ async function main(): Promise<void> {
     for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
     await running;
     await connection.close();
+    await tracing?.shutdown();
     await observability.close();
     logger.info('worker stopped');
   });

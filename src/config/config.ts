@@ -59,6 +59,10 @@ export interface AppConfig {
     queueSampleIntervalMs: number;
     /** USD per million tokens by model prefix (defaults built in). */
     prices: PriceTable;
+    /** OTLP/HTTP endpoint for traces (tracing is off without one). */
+    otlpEndpoint?: string;
+    /** service.name of this process's spans (default: agent-fleet-<role>). */
+    serviceName?: string;
   };
   /** Who gets the scarce resource — concurrent Claude calls — and when work is refused. */
   scheduling: {
@@ -222,6 +226,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       sdkMetricsPort: e.TEMPORAL_SDK_METRICS_PORT,
       queueSampleIntervalMs: e.QUEUE_METRICS_INTERVAL_MS,
       prices: e.CLAUDE_PRICES_JSON ?? DEFAULT_PRICE_TABLE,
+      otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+      serviceName: e.OTEL_SERVICE_NAME,
     },
     scheduling: {
       claudeMaxRps: e.CLAUDE_MAX_RPS,
@@ -260,7 +266,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       allowedModels: [
         ...new Set([
           e.CLAUDE_MODEL,
-          ...(e.ALLOWED_MODELS ?? '').split(',').map((m) => m.trim()).filter(Boolean),
+          ...(e.ALLOWED_MODELS ?? '')
+            .split(',')
+            .map((m) => m.trim())
+            .filter(Boolean),
         ]),
       ],
     },

@@ -79,6 +79,8 @@ export const envSchema = z.object({
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   TEMPORAL_SDK_METRICS_PORT: int(0, 65535).default(9466),
   QUEUE_METRICS_INTERVAL_MS: int(0, 3_600_000).default(5_000),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).max(100).optional(),
 
   CLAUDE_MAX_RPS: z.coerce.number().min(0).max(100_000).default(0),
   CLAUDE_COOLDOWN_RPS: z.coerce.number().min(0).max(100_000).default(0.5),

@@ -1,4 +1,5 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ClientInterceptors } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import type { TemporalSettings } from './settings';
 
@@ -9,13 +10,25 @@ export interface TemporalClientHandle {
   close(): Promise<void>;
 }
 
-/** Connects a Temporal client (used by the API and tools). */
-export async function connectClient(settings: TemporalSettings): Promise<TemporalClientHandle> {
+/**
+ * Connects a Temporal client (used by the API and tools). Pass the data converter from
+ * `createDataConverter` whenever the client starts workflows or reads their payloads, so it
+ * encrypts and decrypts exactly like the workers.
+ */
+export async function connectClient(
+  settings: TemporalSettings,
+  options: { dataConverter?: DataConverter; interceptors?: ClientInterceptors } = {},
+): Promise<TemporalClientHandle> {
   const connection = await Connection.connect({
     ...settings.connectionOptions,
     connectTimeout: '10s',
   });
-  const client = new Client({ connection, namespace: settings.namespace });
+  const client = new Client({
+    connection,
+    namespace: settings.namespace,
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    ...(options.interceptors ? { interceptors: options.interceptors } : {}),
+  });
   return { client, connection, close: () => connection.close() };
 }
 

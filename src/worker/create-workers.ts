@@ -1,10 +1,14 @@
 import type Anthropic from '@anthropic-ai/sdk';
+import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import type { RateGovernorTarget } from '../activities/call-claude';
 import { createControlActivities } from '../activities/control';
 import type { WorkerMetrics } from '../observability/worker-metrics';
+import type { StreamHub } from '../streaming/stream-hub';
+import type { TracingHandle } from '../observability/tracing';
+import { workerTracingOptions } from '../observability/worker-tracing';
 import { workflowSource } from './workflow-source';
 
 /** What every worker needs. */
@@ -17,6 +21,10 @@ export interface WorkerBaseOptions {
   identity?: string;
   /** Worker metrics: slot usage of this worker (and, for activity workers, the Claude calls). */
   metrics?: WorkerMetrics;
+  /** Payload codecs and failure converter (src/security/data-converter); must match the client's. */
+  dataConverter?: DataConverter;
+  /** OpenTelemetry set-up when tracing is on. */
+  tracing?: TracingHandle;
 }
 
 /** Options of a workflow worker (deterministic orchestration only; no I/O). */
@@ -35,6 +43,15 @@ export interface ActivityWorkerOptions extends WorkerBaseOptions {
   maxClaudeCallsPerSecond?: number;
   /** Report 429s to the fleet-wide rate governor. */
   rateGovernor?: RateGovernorTarget;
+  /** Live text of agent model calls, served to the API for SSE (absent: not streamed live). */
+  streams?: StreamHub;
+}
+
+/** Workflow code (plain or traced bundle) plus the tracing interceptors and sinks. */
+function workflowTracedSource(options: WorkflowWorkerOptions) {
+  const traced = options.tracing !== undefined;
+  const source = workflowSource(options.workflowBundlePath, { traced });
+  return { ...source, ...workerTracingOptions(options.tracing, 'workflow', source) };
 }
 
 /** Creates a worker that runs workflow tasks only. */
@@ -44,7 +61,8 @@ export async function createWorkflowWorker(options: WorkflowWorkerOptions): Prom
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.identity ? { identity: options.identity } : {}),
-    ...workflowSource(options.workflowBundlePath),
+    ...workflowTracedSource(options),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     // Control-plane activities (the rate governor's) run here, never behind the Claude queue's
     // rate limit that they set.
     activities: createControlActivities(),
@@ -70,12 +88,15 @@ export async function createActivityWorker(options: ActivityWorkerOptions): Prom
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    ...workerTracingOptions(options.tracing, 'activity'),
     activities: createActivities({
       anthropic: options.anthropic,
       logger: options.logger,
       maxResponseChars: options.maxResponseChars,
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(options.rateGovernor ? { rateGovernor: options.rateGovernor } : {}),
+      ...(options.streams ? { streams: options.streams } : {}),
     }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentClaudeCalls,
     // Fleet-wide model calls per second, enforced by the server for all workers together
