@@ -14,8 +14,11 @@ import {
   type FakeClaudeServer,
 } from '../../src/fake-claude';
 import { startApiServer, type ApiServerHandle } from '../../src/runtime/api-server';
+import { createDataConverter } from '../../src/security/data-converter';
+import { StreamHub } from '../../src/streaming/stream-hub';
+import { startStreamServer } from '../../src/streaming/stream-server';
 import { createActivityWorker, createWorkflowWorker } from '../../src/worker/create-workers';
-import { connectTestClient, testTemporal, uniqueTaskQueue } from './temporal';
+import { testTemporal, uniqueTaskQueue } from './temporal';
 
 /** The workflow bundle `npm run build` produced (npm test builds before jest runs). */
 export const WORKFLOW_BUNDLE_PATH = path.resolve(
@@ -84,13 +87,15 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const logger = pino({ level: 'silent' });
   const temporalAddress = options.temporalAddress ?? testTemporal().address;
   const namespace = testTemporal().namespace;
-  const { client, connection } = options.temporalAddress
-    ? await (async () => {
-        const conn = await Connection.connect({ address: temporalAddress });
-        return { client: new Client({ connection: conn, namespace }), connection: conn };
-      })()
-    : await connectTestClient();
+  // The same data converter as the API and workers of a real deployment: with
+  // PAYLOAD_ENCRYPTION_KEYS in `env`, this client and the in-process workers encrypt payloads.
+  const dataConverter = createDataConverter(config.payloadEncryption.keyring);
+  const connection = await Connection.connect({ address: temporalAddress });
+  const client = new Client({ connection, namespace, dataConverter });
   const api: ApiServerHandle = await startApiServer({ client, config, logger });
+  // Live text of agent model calls, as an activity worker process serves it to the API.
+  const streams = new StreamHub();
+  const streamServer = await startStreamServer({ hub: streams, host: '127.0.0.1', port: 0 });
 
   let nativeConnection: NativeConnection | undefined;
   let workers: Worker[] = [];
@@ -103,6 +108,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       connection: nativeConnection,
       namespace,
       shutdownGraceMs: config.worker.shutdownGraceMs,
+      dataConverter,
     };
     workers = [
       await createWorkflowWorker({
@@ -127,6 +133,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
             activityTaskQueue: config.taskQueues.activities,
             cooldownRps: config.scheduling.claudeCooldownRps,
           },
+          streams,
         }),
       );
     }
@@ -155,6 +162,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       await stopWorkers();
       await nativeConnection?.close();
       await api.close();
+      await streamServer.close();
       await connection.close();
       await fake.close();
     },
