@@ -233,6 +233,35 @@ describe('fake-claude', () => {
       expect(textOf(answer)).toBe('The calculator tool failed: division by zero.');
     });
 
+    it('calls the tool a tool= / tool_input= directive names, with those arguments', async () => {
+      const message = await client.messages
+        .stream(
+          ask('Use it [[fake tool=no_such_tool tool_input={"x":[1,2]}]]', {
+            tools: [calculatorTool],
+          }),
+        )
+        .finalMessage();
+      expect(message.stop_reason).toBe('tool_use');
+      const toolUse = message.content[1];
+      if (toolUse?.type !== 'tool_use') throw new Error('expected a tool_use block');
+      expect(toolUse).toMatchObject({ name: 'no_such_tool', input: { x: [1, 2] } });
+      // With tool_choice none the directive is ignored and the model answers in text.
+      const text = await client.messages.create(
+        ask('Use it [[fake tool=calculator]]', {
+          tools: [calculatorTool],
+          tool_choice: { type: 'none' },
+        }),
+      );
+      expect(text.stop_reason).toBe('end_turn');
+    });
+
+    it('refuses a tool_input= that is not a JSON object', async () => {
+      const err = await rejectionOf(
+        client.messages.create(ask('x [[fake tool=calculator tool_input=[1]]]')),
+      );
+      expect(err).toBeInstanceOf(BadRequestError);
+    });
+
     it('does not call tools when tool_choice is none', async () => {
       const message = await client.messages.create(
         ask(question, { tools: [calculatorTool], tool_choice: { type: 'none' } }),

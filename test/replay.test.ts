@@ -27,6 +27,20 @@ it('has recorded fixtures for every ending of a chat job, from every workflow ve
   }
 });
 
+it('has recorded fixtures of the agent workflows (tool loop, conversation, usage ledger)', () => {
+  // v3: the first version with agentWorkflow, conversationWorkflow and usageWorkflow.
+  const scenarios = [
+    'chat-completed',
+    'agent-tool-calculator',
+    'agent-unknown-tool',
+    'agent-cancelled',
+    'conversation-continued-as-new',
+    'conversation-idle-closed',
+    'usage-ledger',
+  ];
+  expect(fixtureFiles).toEqual(expect.arrayContaining(scenarios.map((name) => `${name}.v3.json`)));
+});
+
 it('replays every recorded history against the current workflow code without error', async () => {
   const histories = fixtureFiles.map((file) => ({
     workflowId: file,

@@ -126,7 +126,7 @@ export function jobIdForIdempotencyKey(userId: string, key: string): string {
  * The fair-share key of a user's jobs: the user id, or a digest when it exceeds Temporal's
  * 64-byte fairness-key limit; weighted when configured for that user.
  */
-function fairnessFor(userId: string, weights: Record<string, number>): FairnessSettings {
+export function fairnessFor(userId: string, weights: Record<string, number>): FairnessSettings {
   const key =
     Buffer.byteLength(userId) <= 64 ? userId : createHash('sha256').update(userId).digest('hex');
   const weight = weights[userId];

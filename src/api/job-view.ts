@@ -1,4 +1,5 @@
-import type { ChatJobState, PriorityLevel } from '../shared';
+import { estimateCostUsd, type PriceTable } from '../observability/price-table';
+import type { AgentJobState, AgentStep, ChatJobState, PriorityLevel } from '../shared';
 import type { JobView } from './schemas';
 
 /** Job facts recorded in the workflow memo at submission, readable without any worker. */
@@ -10,8 +11,67 @@ export interface JobMemo {
   request_hash?: string;
 }
 
-/** Converts the workflow's state into the public, snake_case job view. */
-export function toJobView(state: ChatJobState): JobView {
+/** The public view of one agent step. */
+function toStepView(
+  step: AgentStep,
+  prices: PriceTable | undefined,
+): NonNullable<JobView['steps']>[number] {
+  if (step.type === 'model_call') {
+    const cost = prices ? estimateCostUsd(prices, step.model, step.usage) : undefined;
+    return {
+      type: 'model_call',
+      call: step.call,
+      text: step.text,
+      model: step.model,
+      stop_reason: step.stopReason,
+      usage: step.usage,
+      ...(cost !== undefined ? { cost_usd: cost } : {}),
+      attempt: step.attempt,
+      started_at: step.startedAt,
+      completed_at: step.completedAt,
+      duration_ms: step.durationMs,
+    };
+  }
+  return {
+    type: 'tool_call',
+    call: step.call,
+    tool_use_id: step.toolUseId,
+    name: step.name,
+    input: step.input,
+    output: step.output,
+    is_error: step.isError,
+    started_at: step.startedAt,
+    completed_at: step.completedAt,
+    duration_ms: step.durationMs,
+  };
+}
+
+/**
+ * Estimated cost of a job: the sum over its model calls (each priced by its own model), or from
+ * the job's usage and model for a plain chat job. Undefined when a model is unpriced.
+ */
+function jobCost(state: ChatJobState, prices: PriceTable): number | undefined {
+  const steps = (state as Partial<AgentJobState>).steps;
+  if (steps) {
+    let total = 0;
+    for (const step of steps) {
+      if (step.type !== 'model_call') continue;
+      const cost = estimateCostUsd(prices, step.model, step.usage);
+      if (cost === undefined) return undefined;
+      total += cost;
+    }
+    return total;
+  }
+  return state.usage && state.model ? estimateCostUsd(prices, state.model, state.usage) : undefined;
+}
+
+/**
+ * Converts the workflow's state into the public, snake_case job view. With `prices`, the view
+ * carries the estimated cost (computed here, at read time, so workflow code needs no price table).
+ */
+export function toJobView(state: ChatJobState, prices?: PriceTable): JobView {
+  const agent = state as Partial<AgentJobState>;
+  const cost = prices ? jobCost(state, prices) : undefined;
   return {
     job_id: state.jobId,
     user_id: state.userId,
@@ -26,6 +86,13 @@ export function toJobView(state: ChatJobState): JobView {
     ...(state.startedAt ? { started_at: state.startedAt } : {}),
     ...(state.completedAt ? { completed_at: state.completedAt } : {}),
     ...(state.truncated ? { truncated: true } : {}),
+    ...(agent.kind === 'agent' && state.stopReason !== undefined
+      ? { stop_reason: state.stopReason }
+      : {}),
+    ...(cost !== undefined ? { cost_usd: cost } : {}),
+    ...(agent.conversationId !== undefined ? { conversation_id: agent.conversationId } : {}),
+    ...(agent.turn !== undefined ? { turn: agent.turn } : {}),
+    ...(agent.steps ? { steps: agent.steps.map((step) => toStepView(step, prices)) } : {}),
   };
 }
 

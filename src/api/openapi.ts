@@ -7,6 +7,7 @@ import {
   jobIdParamsSchema,
   jobViewSchema,
 } from './schemas';
+import { chatWaitQuery, registerAgentPaths } from './agent-openapi';
 
 const errorContent = { 'application/json': { schema: errorSchema } };
 
@@ -21,12 +22,14 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     path: '/chat',
     summary: 'Submit a chat job',
     request: {
+      query: chatWaitQuery,
       headers: chatHeadersSchema,
       body: { required: true, content: { 'application/json': { schema: chatRequestSchema } } },
     },
     responses: {
       200: {
-        description: 'Idempotent retry: the job this Idempotency-Key already started',
+        description:
+          'Idempotent retry: the job this Idempotency-Key already started; with ?wait=, the finished job (Job schema)',
         content: { 'application/json': { schema: chatAcceptedSchema } },
       },
       202: {
@@ -79,6 +82,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     summary: 'Task-queue backlog, dispatch rate, pollers, limits and admission state',
     responses: { 200: { description: 'Queue and admission state (sampled, cached ~1 s)' } },
   });
+  registerAgentPaths(registry);
   registry.registerPath({
     method: 'get',
     path: '/healthz',

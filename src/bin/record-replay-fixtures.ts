@@ -20,6 +20,11 @@ import { DEV_SERVER_DYNAMIC_CONFIG, startDevServer } from '../temporal/dev-serve
 import { getFreePort } from '../temporal/free-port';
 import { ensureTemporalBinary } from '../temporal/temporal-binary';
 import { createActivityWorker, createWorkflowWorker } from '../worker/create-workers';
+import {
+  AGENT_FIXTURE_ENV,
+  AGENT_SCENARIO_NAMES,
+  recordAgentScenarios,
+} from './agent-fixture-scenarios';
 import { exitOnStartupError } from './startup-error';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
@@ -72,7 +77,7 @@ async function main(): Promise<void> {
   if (!parsed.success)
     throw new Error(parsed.error.issues.map((issue) => issue.message).join('; '));
   const { tag, force } = parsed.data;
-  for (const scenario of SCENARIOS) {
+  for (const scenario of [...SCENARIOS, ...AGENT_SCENARIO_NAMES.map((name) => ({ name }))]) {
     const file = path.join(fixturesDir, `${scenario.name}.${tag}.json`);
     if (!force && (await exists(file))) {
       throw new Error(
@@ -95,7 +100,11 @@ async function main(): Promise<void> {
     reuseExisting: false,
   });
   const fake = await startFakeClaude();
-  const config = loadConfig({ ANTHROPIC_BASE_URL: fake.url, CLAUDE_INITIAL_RETRY_MS: '100' });
+  const config = loadConfig({
+    ANTHROPIC_BASE_URL: fake.url,
+    CLAUDE_INITIAL_RETRY_MS: '100',
+    ...AGENT_FIXTURE_ENV,
+  });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
@@ -151,6 +160,13 @@ async function main(): Promise<void> {
         `recorded ${path.relative(projectRoot, file)} (${history.events?.length ?? 0} events)`,
       );
     }
+    await recordAgentScenarios(client, config, async (name, history) => {
+      const file = path.join(fixturesDir, `${name}.${tag}.json`);
+      await writeFile(file, historyToJSON(history));
+      console.log(
+        `recorded ${path.relative(projectRoot, file)} (${history.events?.length ?? 0} events)`,
+      );
+    });
   } finally {
     for (const worker of workers) worker.shutdown();
     await running;

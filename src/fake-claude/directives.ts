@@ -12,6 +12,10 @@ export interface FakeDirective {
   reply?: string;
   fail?: FailureStep[];
   key?: string;
+  /** Ask for this tool (whatever tools the request offers), to test unknown tools. */
+  tool?: string;
+  /** Arguments of the forced tool call: a JSON object (to test invalid arguments). */
+  toolInput?: Record<string, unknown>;
 }
 
 /** Result of {@link extractDirectives}. */
@@ -132,6 +136,27 @@ function applyPair(into: FakeDirective, key: string, value: string): void {
       if (value === '') throw new DirectiveError('directive key= must not be empty');
       into.key = value;
       return;
+    case 'tool':
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(value)) {
+        throw new DirectiveError('directive tool= must be a tool name ([A-Za-z0-9_-], 1-64)');
+      }
+      into.tool = value;
+      return;
+    case 'tool_input': {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(value);
+      } catch {
+        throw new DirectiveError(
+          `directive tool_input= must be JSON, got ${JSON.stringify(value)}`,
+        );
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        throw new DirectiveError('directive tool_input= must be a JSON object');
+      }
+      into.toolInput = parsed as Record<string, unknown>;
+      return;
+    }
     case 'fail':
       try {
         into.fail = parseFailureScript(value);
@@ -141,7 +166,7 @@ function applyPair(into: FakeDirective, key: string, value: string): void {
       return;
     default:
       throw new DirectiveError(
-        `unknown directive key ${JSON.stringify(key)} (expected latency_ms, ttft_ms, tps, reply, fail or key)`,
+        `unknown directive key ${JSON.stringify(key)} (expected latency_ms, ttft_ms, tps, reply, fail, key, tool or tool_input)`,
       );
   }
 }

@@ -132,6 +132,9 @@ export async function handleMessages(
     key: call.key,
     lastUserText: extracted.text,
     fixedReply: directive.reply ?? options.fixedReply,
+    ...(directive.tool !== undefined
+      ? { forcedTool: { name: directive.tool, input: directive.toolInput ?? {} } }
+      : {}),
   });
   const header = {
     id: `msg_fake_${ex.sequence}`,

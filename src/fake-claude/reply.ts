@@ -48,6 +48,8 @@ export interface ReplyInput {
   lastUserText: string;
   /** Text to use for every text reply instead of the computed one. */
   fixedReply: string | undefined;
+  /** A tool call the directive forces (`tool=`, `tool_input=`), unless tool_choice is none. */
+  forcedTool?: { name: string; input: Record<string, unknown> };
 }
 
 /**
@@ -62,27 +64,23 @@ export function planReply(input: ReplyInput): PlannedReply {
     return finish([textBlock(fixedReply ?? answerToolResults(request, last))], 'end_turn', request);
   }
 
+  if (input.forcedTool && request.tool_choice?.type !== 'none') {
+    return finish(
+      [
+        textBlock(`Let me use ${input.forcedTool.name}.`),
+        toolUseBlock(input.key, input.forcedTool.name, input.forcedTool.input),
+      ],
+      'tool_use',
+      request,
+    );
+  }
+
   const arithmetic = findArithmetic(lastUserText);
   if (arithmetic && wantsCalculator(request)) {
-    const hash = createHash('sha256')
-      .update(`${input.key}\n${arithmetic.expression}`)
-      .digest('hex');
-    const toolInput = { expression: arithmetic.expression };
-    const json = JSON.stringify(toolInput);
-    const chunks: string[] = [];
-    for (let i = 0; i < json.length; i += JSON_CHUNK_CHARS) {
-      chunks.push(json.slice(i, i + JSON_CHUNK_CHARS));
-    }
     return finish(
       [
         textBlock('Let me calculate that.'),
-        {
-          type: 'tool_use',
-          id: `toolu_fake_${hash.slice(0, 24)}`,
-          name: CALCULATOR_TOOL,
-          input: toolInput,
-          chunks,
-        },
+        toolUseBlock(input.key, CALCULATOR_TOOL, { expression: arithmetic.expression }),
       ],
       'tool_use',
       request,
@@ -113,6 +111,23 @@ export function splitWords(text: string): string[] {
     chunks[0] = lead + (chunks[0] ?? '');
   }
   return chunks;
+}
+
+/** A tool call with a stable id (derived from the conversation), streamed as JSON pieces. */
+function toolUseBlock(key: string, name: string, toolInput: Record<string, unknown>): ReplyBlock {
+  const json = JSON.stringify(toolInput);
+  const hash = createHash('sha256').update(`${key}\n${name}\n${json}`).digest('hex');
+  const chunks: string[] = [];
+  for (let i = 0; i < json.length; i += JSON_CHUNK_CHARS) {
+    chunks.push(json.slice(i, i + JSON_CHUNK_CHARS));
+  }
+  return {
+    type: 'tool_use',
+    id: `toolu_fake_${hash.slice(0, 24)}`,
+    name,
+    input: toolInput,
+    chunks,
+  };
 }
 
 function textBlock(text: string): ReplyBlock {

@@ -33,6 +33,10 @@ export interface WorkerMetrics {
   claudeRateLimited: Counter<'model'>;
   claudeInFlight: Gauge<'model'>;
   claudeScheduleToStart: Histogram<'priority'>;
+  toolCalls: Counter<'tool' | 'outcome'>;
+  toolCallDuration: Histogram<'tool'>;
+  /** Records one finished tool call (outcome: success, tool_error, invalid_input, unknown_tool, failure). */
+  recordToolCall(tool: string, outcome: string, seconds: number): void;
   /** Registers a worker whose slot usage is read at scrape time. */
   addSlotSource(source: SlotSource): void;
   /** Records the tokens and estimated cost of one successful call. */
@@ -147,6 +151,21 @@ export function createWorkerMetrics(
       buckets: WAIT_BUCKETS,
       registers,
     }),
+    toolCalls: new Counter({
+      name: `${METRIC_PREFIX}tool_calls_total`,
+      help:
+        'Agent tool calls by tool and outcome (success, tool_error, invalid_input, ' +
+        'unknown_tool, failure = threw and will be retried).',
+      labelNames: ['tool', 'outcome'],
+      registers,
+    }),
+    toolCallDuration: new Histogram({
+      name: `${METRIC_PREFIX}tool_call_duration_seconds`,
+      help: 'Duration of one agent tool call attempt.',
+      labelNames: ['tool'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30],
+      registers,
+    }),
   };
 
   return {
@@ -166,6 +185,10 @@ export function createWorkerMetrics(
       const cost = estimateCostUsd(options.prices, model, usage);
       // An unpriced model still gets a series (at 0) so the dashboard shows it as unpriced.
       metrics.claudeCost.inc({ model }, cost ?? 0);
+    },
+    recordToolCall(tool, outcome, seconds) {
+      metrics.toolCalls.inc({ tool, outcome });
+      metrics.toolCallDuration.observe({ tool }, seconds);
     },
     recordError(model, failureType, retryable) {
       metrics.claudeErrors.inc({ model, failure_type: failureType, retryable: String(retryable) });

@@ -31,8 +31,14 @@ import { agentWorkflow } from './agent-workflow';
 /** Failure type of a message refused because the conversation's queue is full. */
 export const CONVERSATION_QUEUE_FULL = 'ConversationQueueFull';
 
-const userIdKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.userId.name, SearchAttributeType.KEYWORD);
-const priorityKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.priority.name, SearchAttributeType.INT);
+const userIdKey = defineSearchAttributeKey(
+  SEARCH_ATTRIBUTES.userId.name,
+  SearchAttributeType.KEYWORD,
+);
+const priorityKey = defineSearchAttributeKey(
+  SEARCH_ATTRIBUTES.priority.name,
+  SearchAttributeType.INT,
+);
 
 /**
  * One conversation: a long-lived workflow (id `conv~<user>~<conversation>`) that receives each
@@ -100,7 +106,12 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
       };
       state.turns.push(turn);
       publishMemo();
-      return { jobId: turn.jobId, turn: turn.turn, submittedAt: turn.submittedAt, duplicate: false };
+      return {
+        jobId: turn.jobId,
+        turn: turn.turn,
+        submittedAt: turn.submittedAt,
+        duplicate: false,
+      };
     },
     {
       // A rejected update writes nothing to history: refuse here, not in the handler.
@@ -213,7 +224,8 @@ async function runTurn(
           : undefined;
       turn.status = 'failed';
       turn.error = detail?.error ?? {
-        type: err.cause instanceof ApplicationFailure ? (err.cause.type ?? 'Unknown') : 'JobTerminated',
+        type:
+          err.cause instanceof ApplicationFailure ? (err.cause.type ?? 'Unknown') : 'JobTerminated',
         message: err.cause?.message ?? err.message,
       };
       if (detail?.usage) turn.usage = detail.usage;
@@ -245,7 +257,10 @@ function transcript(
   }
   return picked.flatMap((t): AgentMessage[] => [
     { role: 'user', content: t.message },
-    { role: 'assistant', content: t.response === undefined || t.response === '' ? '(no answer)' : t.response },
+    {
+      role: 'assistant',
+      content: t.response === undefined || t.response === '' ? '(no answer)' : t.response,
+    },
   ]);
 }
 
@@ -268,7 +283,8 @@ function compact(
     kept += 1;
     chars += t.message.length + (t.response ?? '').length;
     if (kept <= keepTurns && chars <= keepChars) continue;
-    const cut = (text: string) => (text.length > previewChars ? `${text.slice(0, previewChars)}…` : text);
+    const cut = (text: string) =>
+      text.length > previewChars ? `${text.slice(0, previewChars)}…` : text;
     t.message = cut(t.message);
     if (t.response !== undefined) t.response = cut(t.response);
     t.compacted = true;

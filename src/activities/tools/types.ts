@@ -1,0 +1,44 @@
+import type { z } from 'zod';
+import type { ToolPolicy } from '../../shared';
+
+/** What a tool may use while it runs. */
+export interface ToolContext {
+  /** Aborted when the job is cancelled or the attempt times out: pass it to any I/O. */
+  signal: AbortSignal;
+}
+
+/**
+ * A tool the model may call. Adding one is three steps:
+ *
+ * 1. write it in its own file under `src/activities/tools/` (see `word-count.ts`, the documented
+ *    example): a `name` (the model sees it), a `description` that tells the model when to use it,
+ *    a zod `inputSchema` (sent to the model as JSON Schema, and every call is validated against it
+ *    before `run` is called), and `run`;
+ * 2. add it to `DEFAULT_TOOLS` in `registry.ts`;
+ * 3. optionally give it a `policy` (its activity's timeout and attempts).
+ *
+ * `run` executes inside an activity on the activity workers, so it may do I/O. Throw
+ * {@link ToolInputError} for problems the model should hear about (it becomes an `is_error`
+ * tool result, not retried); any other error is retried under the tool's policy and, once the
+ * attempts are spent, also reported to the model as an error result — a tool never crashes a job.
+ */
+export interface AgentTool<S extends z.ZodType = z.ZodType> {
+  name: string;
+  description: string;
+  inputSchema: S;
+  policy?: Partial<ToolPolicy>;
+  run(input: z.output<S>, ctx: ToolContext): Promise<string> | string;
+}
+
+/** A problem with the call itself (bad expression, unknown timezone): told to the model, never retried. */
+export class ToolInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ToolInputError';
+  }
+}
+
+/** Helper that keeps a tool's input type tied to its schema. */
+export function defineTool<S extends z.ZodType>(tool: AgentTool<S>): AgentTool<S> {
+  return tool;
+}

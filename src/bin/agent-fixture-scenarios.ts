@@ -1,0 +1,97 @@
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import type { History } from '@temporalio/common/lib/proto-utils';
+import pino from 'pino';
+import { createAgentService } from '../api/agent-service';
+import type { AppConfig } from '../config';
+import { DEFAULT_PRIORITY, conversationWorkflowId, usageWorkflowId } from '../shared';
+
+/**
+ * Replay-fixture scenarios of the agent workflows (recorded by record-replay-fixtures.ts next to
+ * the chat scenarios): the tool loop, an unknown tool, a cancelled agent job, a conversation run
+ * that continued-as-new, the run that closed after idling, and a usage ledger.
+ */
+export const AGENT_SCENARIO_NAMES = [
+  'agent-tool-calculator',
+  'agent-unknown-tool',
+  'agent-cancelled',
+  'conversation-continued-as-new',
+  'conversation-idle-closed',
+  'usage-ledger',
+] as const;
+
+/** Settings the recorder's config needs so a conversation continues-as-new and idles out fast. */
+export const AGENT_FIXTURE_ENV = {
+  CONVERSATION_MAX_TURNS_PER_RUN: '2',
+  CONVERSATION_IDLE_TIMEOUT_MS: '1500',
+};
+
+type Save = (name: (typeof AGENT_SCENARIO_NAMES)[number], history: History) => Promise<void>;
+
+async function settle(promise: Promise<unknown>): Promise<void> {
+  try {
+    await promise;
+  } catch (err) {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+  }
+}
+
+/** Runs every agent scenario on `client` (workers already polling) and saves each history. */
+export async function recordAgentScenarios(
+  client: Client,
+  config: AppConfig,
+  save: Save,
+): Promise<void> {
+  const agents = createAgentService({ client, config, logger: pino({ level: 'silent' }) });
+  const userId = 'fixture-user';
+  const job = async (message: string) =>
+    agents.submitJob({ userId, message, priority: DEFAULT_PRIORITY });
+
+  const calculator = await job('What is 25 * 17?');
+  const calculatorHandle = client.workflow.getHandle(calculator.jobId);
+  await settle(calculatorHandle.result());
+  await save('agent-tool-calculator', await calculatorHandle.fetchHistory());
+
+  const unknown = await job('Beam me up [[fake tool=teleport]]');
+  const unknownHandle = client.workflow.getHandle(unknown.jobId);
+  await settle(unknownHandle.result());
+  await save('agent-unknown-tool', await unknownHandle.fetchHistory());
+
+  const hanging = await job('Hang forever [[fake fail=hang]]');
+  const hangingHandle = client.workflow.getHandle(hanging.jobId);
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  await hangingHandle.cancel();
+  await settle(hangingHandle.result());
+  await save('agent-cancelled', await hangingHandle.fetchHistory());
+
+  const conversationId = 'fixture-conversation';
+  for (const message of ['Hello', 'What is 2 + 3?', 'And again']) {
+    await agents.submitMessage({
+      userId,
+      conversationId,
+      message,
+      priority: DEFAULT_PRIORITY,
+      tools: true,
+    });
+  }
+  const workflowId = conversationWorkflowId(userId, conversationId);
+  const latest = client.workflow.getHandle(workflowId);
+  // The run that continued-as-new ends in a ContinuedAsNew event; the last one completes on idle.
+  const description = await latest.describe();
+  const firstRunId = description.raw.workflowExecutionInfo?.firstRunId ?? undefined;
+  await settle(latest.result());
+  if (firstRunId) {
+    await save(
+      'conversation-continued-as-new',
+      await client.workflow.getHandle(workflowId, firstRunId).fetchHistory(),
+    );
+  }
+  await save(
+    'conversation-idle-closed',
+    await client.workflow.getHandle(workflowId).fetchHistory(),
+  );
+  // The ledger never closes: its history so far is what a deploy must replay.
+  await save(
+    'usage-ledger',
+    await client.workflow.getHandle(usageWorkflowId(userId)).fetchHistory(),
+  );
+}

@@ -1,0 +1,41 @@
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config';
+import { StreamHub } from './stream-hub';
+import { startStreamServer, type StreamServerHandle } from './stream-server';
+
+/**
+ * Starts an activity worker's live-text hub and server (STREAM_PORT on HOST). If the port is
+ * taken — several workers on one machine, as with `npm start` — it falls back to an ephemeral
+ * port: the API learns each call's URL from its heartbeat, so any port works. Streaming is a
+ * nicety: on any failure the worker runs without it (SSE then shows text per finished call).
+ */
+export async function startLiveTextServer(
+  config: AppConfig,
+  logger: Logger,
+): Promise<{ hub: StreamHub; server?: StreamServerHandle }> {
+  const hub = new StreamHub({ maxChars: config.claude.maxResponseChars });
+  if (config.agent.streamPort === 0) return { hub };
+  const options = {
+    hub,
+    host: config.http.host,
+    ...(config.agent.streamAdvertiseUrl ? { advertiseUrl: config.agent.streamAdvertiseUrl } : {}),
+  };
+  try {
+    const server = await startStreamServer({ ...options, port: config.agent.streamPort });
+    logger.info({ url: server.url }, 'live-text stream server listening');
+    return { hub, server };
+  } catch (err) {
+    if (config.agent.streamAdvertiseUrl) {
+      logger.warn({ err }, 'live-text stream server not started; SSE will not stream live text');
+      return { hub };
+    }
+    try {
+      const server = await startStreamServer({ ...options, port: 0 });
+      logger.info({ url: server.url }, 'live-text stream server listening (ephemeral port)');
+      return { hub, server };
+    } catch (again) {
+      logger.warn({ err: again }, 'live-text stream server not started');
+      return { hub };
+    }
+  }
+}
