@@ -203,3 +203,55 @@ describe('resource limits: model and token budget', () => {
     expect(res.status).toBe(202);
   });
 });
+
+describe('ownership of conversations, event streams and usage', () => {
+  let aliceTurn: string;
+  const conversationId = `sec-${Date.now().toString(36)}`;
+
+  beforeAll(async () => {
+    const res = await call('/chat', keys.alice, {
+      method: 'POST',
+      body: JSON.stringify({ conversation_id: conversationId, message: 'What is 5 * 5?' }),
+    });
+    expect(res.status).toBe(202);
+    aliceTurn = String(res.body.job_id);
+    const deadline = Date.now() + 60_000;
+    while ((await call(`/chat/${aliceTurn}`, keys.alice)).body.status !== 'completed') {
+      if (Date.now() > deadline) throw new Error('the conversation turn never completed');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  });
+
+  it('shows the conversation to its owner only', async () => {
+    const own = await call(`/conversations/${conversationId}`, keys.alice);
+    expect(own.status).toBe(200);
+    expect(JSON.stringify(own.body)).toContain('25');
+    expect((await call(`/conversations/${conversationId}`, keys.bob)).status).toBe(404);
+    const forged = await call(`/conversations/${conversationId}?user_id=alice`, keys.bob);
+    expect(forged.status).toBe(403);
+    const admin = await call(`/conversations/${conversationId}?user_id=alice`, keys.root);
+    expect(admin.status).toBe(200);
+  });
+
+  it("answers 404 to another user's turn, its event stream and its cancel", async () => {
+    expect((await call(`/chat/${aliceTurn}`, keys.bob)).status).toBe(404);
+    const events = await fetch(`${stack.apiUrl}/chat/${aliceTurn}/events`, {
+      headers: { authorization: `Bearer ${keys.bob}` },
+    });
+    expect(events.status).toBe(404);
+    expect(await events.json()).toMatchObject({ error: 'not_found' });
+    expect((await call(`/chat/${aliceTurn}`, keys.bob, { method: 'DELETE' })).status).toBe(404);
+    const ownEvents = await fetch(`${stack.apiUrl}/chat/${aliceTurn}/events`, {
+      headers: { authorization: `Bearer ${keys.alice}` },
+    });
+    expect(ownEvents.status).toBe(200);
+    expect(await ownEvents.text()).toContain('event: done');
+  });
+
+  it('shows usage totals to their user and admins only', async () => {
+    expect((await call('/users/alice/usage', keys.alice)).status).toBe(200);
+    expect((await call('/users/alice/usage', keys.bob)).status).toBe(404);
+    expect((await call('/users/alice/usage', keys.root)).status).toBe(200);
+    expect((await call('/users/alice/usage', undefined)).status).toBe(401);
+  });
+});
