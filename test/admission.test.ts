@@ -6,17 +6,20 @@
 import { randomUUID } from 'node:crypto';
 import { isFinished, pollUntil, postJson, requestJson, type JobBody } from './helpers/http';
 import { startTestStack, type TestStack } from './helpers/stack';
+import { settledWorkflowCount } from './helpers/temporal';
 
 interface QueuesBody {
   task_queues: { name: string; type: string; backlog_count: number; pollers: number }[];
   admission: { backlog: number; admitting: { normal: boolean; medium: boolean; high: boolean } };
 }
 
-async function started(stack: TestStack): Promise<number> {
-  const { count } = await stack.client.workflow.count(
+/** Workflows started on the stack's queue, once visibility has caught up with `expected`. */
+function started(stack: TestStack, expected: number): Promise<number> {
+  return settledWorkflowCount(
+    stack.client,
     `TaskQueue = '${stack.config.taskQueues.workflows}'`,
+    expected,
   );
-  return count;
 }
 
 it('refuses normal work past the backlog limit, keeps headroom for high, and reopens after draining', async () => {
@@ -47,7 +50,7 @@ it('refuses normal work past the backlog limit, keeps headroom for high, and reo
     expect(Number(refusal?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(accepted).toBeGreaterThanOrEqual(20);
     // The refused request started nothing.
-    expect(await started(stack)).toBe(accepted);
+    expect(await started(stack, accepted)).toBe(accepted);
 
     const queues = await requestJson<QueuesBody>(`${stack.apiUrl}/queues`);
     expect(queues.status).toBe(200);
@@ -106,7 +109,7 @@ it('caps one user’s queued + running jobs with 429 and Retry-After, without af
     expect(refused.status).toBe(429);
     expect(refused.body.error).toBe('too_many_active_jobs');
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect(await started(stack)).toBe(3);
+    expect(await started(stack, 3)).toBe(3);
     const other = await postJson(`${stack.apiUrl}/chat`, { user_id: 'other-user', message: 'hi' });
     expect(other.status).toBe(202);
   } finally {

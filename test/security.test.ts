@@ -5,6 +5,7 @@
 import { hashApiKey } from '../src/security/api-keys';
 import { requestJson } from './helpers/http';
 import { startTestStack, type TestStack } from './helpers/stack';
+import { settledWorkflowCount } from './helpers/temporal';
 
 const keys = {
   alice: 'af_alice_test_key_0123456789abcdef',
@@ -38,9 +39,9 @@ function call(path: string, key: string | undefined, init: RequestInit = {}) {
   });
 }
 
-async function started(s: TestStack): Promise<number> {
-  const { count } = await s.client.workflow.count(`TaskQueue = '${s.config.taskQueues.workflows}'`);
-  return count;
+/** Workflows started on a stack's queue, once visibility has caught up with `expected`. */
+function started(s: TestStack, expected: number): Promise<number> {
+  return settledWorkflowCount(s.client, `TaskQueue = '${s.config.taskQueues.workflows}'`, expected);
 }
 
 describe('authentication', () => {
@@ -161,7 +162,7 @@ describe('per-key rate limit', () => {
       }
       expect(statuses).toEqual([202, 202, 202, 429, 429]);
       expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
-      expect(await started(limited)).toBe(3);
+      expect(await started(limited, 3)).toBe(3);
       // Another key has its own allowance.
       const other = await requestJson(`${limited.apiUrl}/chat`, {
         method: 'POST',
@@ -223,7 +224,13 @@ describe('ownership of conversations, event streams and usage', () => {
   });
 
   it('shows the conversation to its owner only', async () => {
-    const own = await call(`/conversations/${conversationId}`, keys.alice);
+    // The conversation records a finished turn just after the turn's own job finishes.
+    let own = await call(`/conversations/${conversationId}`, keys.alice);
+    const deadline = Date.now() + 10_000;
+    while (!JSON.stringify(own.body).includes('"status":"completed"') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      own = await call(`/conversations/${conversationId}`, keys.alice);
+    }
     expect(own.status).toBe(200);
     expect(JSON.stringify(own.body)).toContain('25');
     expect((await call(`/conversations/${conversationId}`, keys.bob)).status).toBe(404);

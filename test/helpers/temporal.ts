@@ -63,3 +63,23 @@ export async function connectTestClient(): Promise<{ client: Client; connection:
 export function uniqueTaskQueue(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
+
+/**
+ * The number of workflows matching `query`, once visibility (eventually consistent) has caught up
+ * with `expected`: polls until the count equals it or `timeoutMs` passes, then returns the last
+ * count — so a test can assert exact equality without racing the index.
+ */
+export async function settledWorkflowCount(
+  client: Client,
+  query: string,
+  expected: number,
+  timeoutMs = 10_000,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let count = (await client.workflow.count(query)).count;
+  while (count !== expected && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    count = (await client.workflow.count(query)).count;
+  }
+  return count;
+}
