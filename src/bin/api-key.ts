@@ -17,7 +17,8 @@ const argsSchema = z.object({
 function main(): void {
   const { values } = parseArgs({ options: { user: { type: 'string' }, role: { type: 'string' } } });
   const parsed = argsSchema.safeParse(values);
-  if (!parsed.success) throw new Error(parsed.error.issues.map((issue) => issue.message).join('; '));
+  if (!parsed.success)
+    throw new Error(parsed.error.issues.map((issue) => issue.message).join('; '));
   const key = generateApiKey();
   process.stdout.write(
     `API key (shown once; give it to ${parsed.data.user}):\n  ${key}\n` +

@@ -32,7 +32,8 @@ export function eventsRoutes(deps: EventsRoutesDeps): Router {
     }
     // Object-level authorization before any byte is streamed: others' jobs are "not found".
     const owned = await deps.findJob(jobId);
-    if (!owned || !mayAccess(callerOf(res), owned.user_id)) throw HttpError.notFound(`Job ${jobId}`);
+    if (!owned || !mayAccess(callerOf(res), owned.user_id))
+      throw HttpError.notFound(`Job ${jobId}`);
     const found = await streamJobEvents(deps, jobId, parseEventId(parsed.data), res);
     if (!found) throw HttpError.notFound(`Job ${jobId}`);
   });
