@@ -47,6 +47,7 @@ export interface RateGovernorTarget {
   /** The Claude activity task queue it throttles. */
   activityTaskQueue: string;
   cooldownRps: number;
+  cooldownFactor?: number;
 }
 
 /** Window assumed when a 429 names no retry-after. */
@@ -66,7 +67,13 @@ function reportRateLimit(
     .signalWithStart(RATE_GOVERNOR_WORKFLOW_TYPE, {
       workflowId: rateGovernorWorkflowId(target.activityTaskQueue),
       taskQueue: target.workflowTaskQueue,
-      args: [{ activityTaskQueue: target.activityTaskQueue, cooldownRps: target.cooldownRps }],
+      args: [
+        {
+          activityTaskQueue: target.activityTaskQueue,
+          cooldownRps: target.cooldownRps,
+          ...(target.cooldownFactor !== undefined ? { cooldownFactor: target.cooldownFactor } : {}),
+        },
+      ],
       signal: claudeRateLimitedSignal,
       signalArgs: [{ retryAfterMs }],
     })

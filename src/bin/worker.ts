@@ -113,6 +113,7 @@ async function main(): Promise<void> {
           workflowTaskQueue: config.taskQueues.workflows,
           activityTaskQueue: config.taskQueues.activities,
           cooldownRps: config.scheduling.claudeCooldownRps,
+          cooldownFactor: config.scheduling.claudeCooldownFactor,
         },
         streams: liveText.hub,
       }),

@@ -68,8 +68,10 @@ export interface AppConfig {
   scheduling: {
     /** Fleet-wide model calls per second, enforced by Temporal on the activity queue (0 = none). */
     claudeMaxRps: number;
-    /** Fleet-wide rate while Claude's retry-after window runs after a 429. */
+    /** Lowest fleet-wide rate while Claude's retry-after window runs after a 429. */
     claudeCooldownRps: number;
+    /** Fraction of the recent dispatch rate kept during that window. */
+    claudeCooldownFactor: number;
     /** Backlog (workflow + activity tasks) above which new jobs of each priority are refused. */
     maxBacklog: { normal: number; medium: number; high: number };
     /** How long a backlog reading is reused; bounds DescribeTaskQueue calls to one per interval. */
@@ -232,6 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     scheduling: {
       claudeMaxRps: e.CLAUDE_MAX_RPS,
       claudeCooldownRps: e.CLAUDE_COOLDOWN_RPS,
+      claudeCooldownFactor: e.CLAUDE_COOLDOWN_FACTOR,
       maxBacklog: {
         normal: e.ADMISSION_MAX_BACKLOG,
         // High priority keeps headroom: it is admitted until a higher backlog than normal work.

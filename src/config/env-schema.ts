@@ -84,6 +84,7 @@ export const envSchema = z.object({
 
   CLAUDE_MAX_RPS: z.coerce.number().min(0).max(100_000).default(0),
   CLAUDE_COOLDOWN_RPS: z.coerce.number().min(0).max(100_000).default(0.5),
+  CLAUDE_COOLDOWN_FACTOR: z.coerce.number().min(0).max(1).default(0.5),
   ADMISSION_MAX_BACKLOG: int(0, 100_000_000).default(5_000),
   ADMISSION_MAX_BACKLOG_MEDIUM: int(0, 100_000_000).optional(),
   ADMISSION_MAX_BACKLOG_HIGH: int(0, 100_000_000).optional(),

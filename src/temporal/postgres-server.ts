@@ -242,6 +242,15 @@ async function prepareNamespace(
           throw new SearchAttributesPending();
       });
     }
+    // Listing them is not enough: the frontend validates starts and queries against its cached
+    // namespace record (refreshed every ~10 s), which may still lack the new attributes. A
+    // visibility query naming them succeeds only once that cache knows them.
+    if (searchAttributes.length > 0) {
+      const query = searchAttributes
+        .map(({ name, type }) => `${name} = ${type === 'Int' ? '0' : "'probe'"}`)
+        .join(' AND ');
+      await retryWhileNotReady(() => service.countWorkflowExecutions({ namespace, query }));
+    }
   } finally {
     await connection.close();
   }
@@ -256,6 +265,20 @@ async function retryWhileNotFound(fn: () => Promise<unknown>, timeoutMs = 30_000
     } catch (err) {
       const pending = isNotFound(err) || err instanceof SearchAttributesPending;
       if (!pending || Date.now() > deadline) throw err;
+      await sleep(250);
+    }
+  }
+}
+
+/** Retries while the frontend has not caught up (any error), up to `timeoutMs`. */
+async function retryWhileNotReady(fn: () => Promise<unknown>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await fn();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
       await sleep(250);
     }
   }

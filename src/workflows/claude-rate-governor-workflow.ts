@@ -9,9 +9,14 @@ type ControlActivities = ReturnType<typeof createControlActivities>;
 export interface RateGovernorInput {
   /** The Claude-calling activity task queue to throttle. */
   activityTaskQueue: string;
-  /** Fleet-wide rate while a retry-after window runs. */
+  /** Lowest fleet-wide rate while a retry-after window runs. */
   cooldownRps: number;
+  /** Fraction of the recent dispatch rate kept during the window (absent: 0.5). */
+  cooldownFactor?: number;
 }
+
+/** Halve the rate on a 429 unless configured otherwise (multiplicative decrease). */
+const DEFAULT_COOLDOWN_FACTOR = 0.5;
 
 /** Throttle windows handled per run before continuing as new (keeps the history short). */
 const WINDOWS_PER_RUN = 200;
@@ -19,13 +24,14 @@ const WINDOWS_PER_RUN = 200;
 /**
  * The fleet-wide answer to a 429: when any worker sees Claude rate-limit us, it signals this
  * workflow, which lowers the activity task queue's server-side rate limit (UpdateTaskQueueConfig,
- * enforced by Temporal's matching service for every worker at once) to `cooldownRps` for the
- * retry-after window, then removes the override so the workers' configured rate applies again.
- * Without it every job would rediscover the limit with its own 429. Being a workflow, the
+ * enforced by Temporal's matching service for every worker at once) to a fraction of the recent
+ * dispatch rate (at least `cooldownRps`) for the retry-after window, then removes the override
+ * so the workers' configured rate applies again. Without it every job would rediscover the limit with its own 429. Being a workflow, the
  * restore is durable: a crash mid-window cannot leave the fleet throttled.
  */
 export async function claudeRateGovernorWorkflow(input: RateGovernorInput): Promise<void> {
-  const { setQueueRateLimit } = proxyActivities<ControlActivities>(controlActivityOptions);
+  const { coolDownQueue, setQueueRateLimit } =
+    proxyActivities<ControlActivities>(controlActivityOptions);
   let pendingMs = 0;
   setHandler(claudeRateLimitedSignal, ({ retryAfterMs }) => {
     pendingMs = Math.max(pendingMs, retryAfterMs);
@@ -33,9 +39,10 @@ export async function claudeRateGovernorWorkflow(input: RateGovernorInput): Prom
 
   for (let window = 0; window < WINDOWS_PER_RUN; window += 1) {
     await condition(() => pendingMs > 0);
-    await setQueueRateLimit({
+    await coolDownQueue({
       taskQueue: input.activityTaskQueue,
-      requestsPerSecond: input.cooldownRps,
+      floorRps: input.cooldownRps,
+      factor: input.cooldownFactor ?? DEFAULT_COOLDOWN_FACTOR,
     });
     // Signals that arrive while we sleep extend the window by what they ask for.
     while (pendingMs > 0) {

@@ -132,6 +132,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
             workflowTaskQueue: config.taskQueues.workflows,
             activityTaskQueue: config.taskQueues.activities,
             cooldownRps: config.scheduling.claudeCooldownRps,
+            cooldownFactor: config.scheduling.claudeCooldownFactor,
           },
           streams,
         }),

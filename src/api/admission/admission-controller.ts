@@ -42,6 +42,12 @@ const MIN_RETRY_AFTER_S = 1;
 const MAX_RETRY_AFTER_S = 300;
 /** How long a user's active-job count is reused. */
 const USER_COUNT_TTL_MS = 2_000;
+/**
+ * Far below the cap, an older count plus this process's own acceptances (which only ever
+ * overestimate: completions are not subtracted) is reused for this long, so users nowhere near
+ * their cap cost no visibility query on most requests.
+ */
+const USER_COUNT_RELAXED_TTL_MS = 30_000;
 
 /**
  * Admission control (backpressure). The backlog of the job task queues is read with
@@ -107,7 +113,13 @@ export function createAdmissionController(deps: AdmissionDeps): AdmissionControl
 
   async function activeJobs(userId: string): Promise<number | undefined> {
     const cached = userCounts.get(userId);
-    if (cached && Date.now() - cached.at < USER_COUNT_TTL_MS) return cached.count;
+    if (cached) {
+      const age = Date.now() - cached.at;
+      const farBelowCap = cached.count < scheduling.userMaxActiveJobs / 2;
+      if (age < USER_COUNT_TTL_MS || (farBelowCap && age < USER_COUNT_RELAXED_TTL_MS)) {
+        return cached.count;
+      }
+    }
     try {
       // user ids are validated to [A-Za-z0-9._@:+-], so they are safe inside the quoted literal.
       const query = `${SEARCH_ATTRIBUTES.userId.name} = '${userId}' AND ExecutionStatus = 'Running' AND WorkflowType = '${CHAT_WORKFLOW_TYPE}'`;
