@@ -4,17 +4,13 @@ import {
   WorkflowUpdateFailedError,
   type Client,
   type WorkflowExecutionDescription,
-  isGrpcServiceError,
 } from '@temporalio/client';
 import {
   ApplicationFailure,
-  SearchAttributeType,
   WorkflowExecutionAlreadyStartedError,
   WorkflowIdReusePolicy,
   WorkflowNotFoundError,
-  defineSearchAttributeKey,
 } from '@temporalio/common';
-import { status as grpcStatus } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { createToolRegistry } from '../activities/tools/registry';
 import type { AppConfig } from '../config';
@@ -22,7 +18,6 @@ import { estimateCostUsd } from '../observability/price-table';
 import {
   AGENT_WORKFLOW_TYPE,
   CONVERSATION_WORKFLOW_TYPE,
-  SEARCH_ATTRIBUTES,
   conversationJobId,
   conversationWorkflowId,
   getConversationQuery,
@@ -44,18 +39,16 @@ import {
 import type { agentWorkflow, conversationWorkflow } from '../workflows';
 import type { ConversationView, UserUsageView } from './agent-schemas';
 import { HttpError } from './http-error';
-import { fairnessFor, jobIdForIdempotencyKey, type SubmitResult } from './job-service';
+import type { SubmitResult } from './job-service';
+import {
+  fairnessFor,
+  jobIdForIdempotencyKey,
+  jobSearchAttributes,
+  toUnavailable,
+  userIdSearchAttribute,
+} from './temporal-calls';
 import type { JobMemo } from './job-view';
 import type { JobView } from './schemas';
-
-const userIdKey = defineSearchAttributeKey(
-  SEARCH_ATTRIBUTES.userId.name,
-  SearchAttributeType.KEYWORD,
-);
-const priorityKey = defineSearchAttributeKey(
-  SEARCH_ATTRIBUTES.priority.name,
-  SearchAttributeType.INT,
-);
 
 /** A single message answered with tools (no conversation). */
 export interface SubmitAgentJob {
@@ -89,21 +82,6 @@ export interface AgentServiceDeps {
   client: Client;
   config: AppConfig;
   logger: Logger;
-}
-
-const UNAVAILABLE_CODES = new Set<number>([
-  grpcStatus.UNAVAILABLE,
-  grpcStatus.DEADLINE_EXCEEDED,
-  grpcStatus.RESOURCE_EXHAUSTED,
-]);
-
-function toUnavailable(err: unknown): unknown {
-  const cause = (err as { cause?: unknown } | undefined)?.cause;
-  const grpc = isGrpcServiceError(err) ? err : isGrpcServiceError(cause) ? cause : undefined;
-  if (grpc && UNAVAILABLE_CODES.has(grpc.code)) {
-    return HttpError.unavailable('The workflow service is temporarily unavailable', 2);
-  }
-  return err;
 }
 
 function emptyTotals(): ModelUsageTotals {
@@ -174,10 +152,7 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           args: [input],
           memo: { ...memo },
-          typedSearchAttributes: [
-            { key: userIdKey, value: job.userId },
-            { key: priorityKey, value: job.priority },
-          ],
+          typedSearchAttributes: jobSearchAttributes(job.userId, job.priority),
           priority: toTemporalPriority(
             job.priority,
             fairnessFor(job.userId, config.scheduling.fairnessWeights),
@@ -273,7 +248,7 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
           },
         ],
         memo: { ...memo },
-        typedSearchAttributes: [{ key: userIdKey, value: message.userId }],
+        typedSearchAttributes: [{ key: userIdSearchAttribute, value: message.userId }],
       },
     );
     let result;

@@ -4,18 +4,14 @@ import {
   type WorkflowExecutionDescription,
   type WorkflowHandle,
   WorkflowFailedError,
-  isGrpcServiceError,
 } from '@temporalio/client';
 import {
   ApplicationFailure,
-  SearchAttributeType,
   WorkflowExecutionAlreadyStartedError,
   WorkflowIdReusePolicy,
   WorkflowNotFoundError,
-  defineSearchAttributeKey,
 } from '@temporalio/common';
 import { optionalTsToDate } from '@temporalio/common/lib/time';
-import { status as grpcStatus } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config';
 import type { ApiMetrics } from '../observability/api-metrics';
@@ -23,10 +19,8 @@ import {
   AGENT_WORKFLOW_TYPE,
   CHAT_WORKFLOW_TYPE,
   FailureType,
-  SEARCH_ATTRIBUTES,
   getJobStatusQuery,
   toTemporalPriority,
-  type FairnessSettings,
   type ModelSettings,
   type ChatJobInput,
   type ChatJobState,
@@ -36,17 +30,14 @@ import { decodeRawFailureMessage } from '../security/raw-payloads';
 import type { chatWorkflow } from '../workflows';
 import { FinishedJobCache } from './finished-job-cache';
 import { HttpError } from './http-error';
+import {
+  fairnessFor,
+  jobIdForIdempotencyKey,
+  jobSearchAttributes,
+  toUnavailable,
+} from './temporal-calls';
 import { stateFromMemo, toJobView, type JobMemo } from './job-view';
 import type { JobView } from './schemas';
-
-const userIdKey = defineSearchAttributeKey(
-  SEARCH_ATTRIBUTES.userId.name,
-  SearchAttributeType.KEYWORD,
-);
-const priorityKey = defineSearchAttributeKey(
-  SEARCH_ATTRIBUTES.priority.name,
-  SearchAttributeType.INT,
-);
 
 /** PendingActivityState.STARTED in Temporal's API: a worker is running the attempt right now. */
 const PENDING_ACTIVITY_STARTED = 2;
@@ -104,50 +95,11 @@ export interface JobServiceDeps {
   metrics?: ApiMetrics;
 }
 
-/** Temporal gRPC codes that mean "the server is unreachable or overloaded right now". */
-const UNAVAILABLE_CODES = new Set<number>([
-  grpcStatus.UNAVAILABLE,
-  grpcStatus.DEADLINE_EXCEEDED,
-  grpcStatus.RESOURCE_EXHAUSTED,
-]);
-
-/**
- * The job id an idempotency key maps to: a UUID derived from (user, key), so the same user
- * retrying the same key always addresses the same workflow, and two users never collide.
- */
-export function jobIdForIdempotencyKey(userId: string, key: string): string {
-  const hex = createHash('sha256').update(`${userId}\n${key}`).digest('hex');
-  // Shape it as an RFC 4122 UUID (version 8: custom, variant 10xx) so it passes id validation.
-  const variant = ((parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
-
-/**
- * The fair-share key of a user's jobs: the user id, or a digest when it exceeds Temporal's
- * 64-byte fairness-key limit; weighted when configured for that user.
- */
-export function fairnessFor(userId: string, weights: Record<string, number>): FairnessSettings {
-  const key =
-    Buffer.byteLength(userId) <= 64 ? userId : createHash('sha256').update(userId).digest('hex');
-  const weight = weights[userId];
-  return weight === undefined ? { key } : { key, weight };
-}
-
 /** Fingerprint of what a submission asks for, to detect a key reused with another body. */
 function requestFingerprint(job: SubmitJob): string {
   return createHash('sha256')
     .update(JSON.stringify([job.message, job.priority, job.deadlineMs ?? null]))
     .digest('hex');
-}
-
-/** Maps an unreachable Temporal to a 503 with Retry-After instead of a hang or a 500. */
-function toUnavailable(err: unknown): unknown {
-  const cause = (err as { cause?: unknown } | undefined)?.cause;
-  const grpc = isGrpcServiceError(err) ? err : isGrpcServiceError(cause) ? cause : undefined;
-  if (grpc && UNAVAILABLE_CODES.has(grpc.code)) {
-    return HttpError.unavailable('The workflow service is temporarily unavailable', 2);
-  }
-  return err;
 }
 
 /**
@@ -205,10 +157,7 @@ export function createJobService(deps: JobServiceDeps): JobService {
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           args: [input],
           memo: { ...memo },
-          typedSearchAttributes: [
-            { key: userIdKey, value: job.userId },
-            { key: priorityKey, value: job.priority },
-          ],
+          typedSearchAttributes: jobSearchAttributes(job.userId, job.priority),
           priority: toTemporalPriority(job.priority, input.fairness),
         }),
       );
