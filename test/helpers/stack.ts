@@ -164,7 +164,11 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       await nativeConnection?.close();
       await api.close();
       await streamServer.close();
-      await connection.close();
+      // HTTP requests cut off by api.close() may still have a Temporal call waiting to retry
+      // (the client retries UNAVAILABLE/RESOURCE_EXHAUSTED with backoff); a retry that fires on a
+      // closed channel throws from a timer and would fail the whole test file. Close later, once
+      // such retries are over, without keeping the process alive for it.
+      setTimeout(() => void connection.close(), 15_000).unref();
       await fake.close();
     },
   };
