@@ -34,15 +34,16 @@ async function waitForApi(url: string, timeoutMs: number): Promise<void> {
 const METRICS_PORT_STRIDE = 10;
 
 /**
- * Metrics ports of the `index`-th worker process (0 = the workflow worker): base + 10 × index, so
- * processes on one machine never collide and deploy/prometheus/prometheus.yml can list them.
- * A port of 0 (off) stays off.
+ * Metrics, health and stream ports of the `index`-th worker process (0 = the workflow worker):
+ * base + 10 × index, so processes on one machine never collide and
+ * deploy/prometheus/prometheus.yml can list them. A port of 0 (off) stays off.
  */
 function workerMetricsEnv(config: AppConfig, index: number): NodeJS.ProcessEnv {
   const shift = (port: number) => String(port === 0 ? 0 : port + METRICS_PORT_STRIDE * index);
   return {
     METRICS_PORT: shift(config.observability.metricsPort),
     TEMPORAL_SDK_METRICS_PORT: shift(config.observability.sdkMetricsPort),
+    WORKER_HEALTH_PORT: shift(config.worker.healthPort),
   };
 }
 

@@ -77,7 +77,7 @@ async function main(): Promise<void> {
       // Several workers on one machine (`npm start`) share the default port: only the first gets
       // it. A missing probe endpoint must not stop a worker that can otherwise do its job.
       logger.warn(
-        { err, port: config.worker.healthPort },
+        { err: (err as Error).message, port: config.worker.healthPort },
         'worker health endpoint not started; set a distinct WORKER_HEALTH_PORT per process (0 = off)',
       );
     }
