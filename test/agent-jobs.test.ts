@@ -203,6 +203,20 @@ async function readEvents(
 }
 
 describe('GET /chat/:job_id/events', () => {
+  it('streams a plain chat job (no tools) live too, in pieces, ending with its full reply', async () => {
+    const res = await submit({
+      message: 'Please stream this plain chat job as it is written [[fake tps=15 ttft_ms=200]]',
+    });
+    const events = await readEvents(`${stack.apiUrl}/chat/${res.body.job_id}/events`);
+    const done = events[events.length - 1]!;
+    expect(done.event).toBe('done');
+    const response = (done.data as unknown as AgentJob).response!;
+    expect(response).toMatch(/^You said: "Please stream this plain chat job/);
+    const deltas = events.filter((e) => e.event === 'delta');
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(deltas.map((e) => e.data.text).join('')).toBe(response);
+  });
+
   it('streams status changes and text deltas in order, and resumes from Last-Event-ID', async () => {
     const res = await submit({
       message: 'Please tell me something long enough to stream [[fake tps=15 ttft_ms=200]]',

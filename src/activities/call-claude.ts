@@ -14,6 +14,8 @@ import {
   type ModelSettings,
   type TokenUsage,
 } from '../shared';
+import { streamKey, type StreamHub } from '../streaming/stream-hub';
+import { streamUrl } from '../streaming/stream-server';
 import { classifyClaudeError } from './classify-claude-error';
 
 /** Input of one model call: everything needed to repeat it identically on retry. */
@@ -38,6 +40,8 @@ export interface CallClaudeDeps {
   metrics?: WorkerMetrics;
   /** Where to report 429s so the whole fleet cools down (absent: each job only backs off). */
   rateGovernor?: RateGovernorTarget;
+  /** Live text for `GET /chat/:job_id/events` (absent: no live streaming from this worker). */
+  streams?: StreamHub;
 }
 
 /** The fleet-wide rate governor that 429s are reported to. */
@@ -86,6 +90,10 @@ function reportRateLimit(
 interface CallProgress {
   phase: 'waiting' | 'streaming';
   outputChunks: number;
+  /** A plain chat job makes one model call: call 0 of `GET /chat/:id/events`. */
+  call: 0;
+  /** URL of this attempt's live text on this worker's stream server. */
+  streamUrl?: string;
 }
 
 /**
@@ -122,7 +130,15 @@ export function createCallClaude(deps: CallClaudeDeps) {
       scheduledAtMs: ctx.info.currentAttemptScheduledTimestampMs,
       startedAtMs: startedAt.getTime(),
     });
-    const progress: CallProgress = { phase: 'waiting', outputChunks: 0 };
+    const progress: CallProgress = { phase: 'waiting', outputChunks: 0, call: 0 };
+    // Live text for SSE, as agent calls do: announced in the first heartbeat (sent at once), read
+    // by the API straight from this worker — never a history event per token.
+    const hub = deps.streams;
+    const key = streamKey(input.jobId, 0, attempt);
+    if (hub?.baseUrl) {
+      hub.open(key);
+      progress.streamUrl = streamUrl(hub.baseUrl, input.jobId, 0, attempt);
+    }
     ctx.heartbeat(progress);
     const timer = setInterval(
       () => ctx.heartbeat(progress),
@@ -149,10 +165,11 @@ export function createCallClaude(deps: CallClaudeDeps) {
         },
         { signal: ctx.cancellationSignal },
       );
-      stream.on('text', () => {
+      stream.on('text', (delta) => {
         recorder.firstToken();
         progress.phase = 'streaming';
         progress.outputChunks += 1;
+        hub?.append(key, delta);
       });
       const final = await stream.finalMessage();
       // On abort the SDK may end the stream quietly; partial text must never pass as success.
@@ -236,6 +253,7 @@ export function createCallClaude(deps: CallClaudeDeps) {
     } finally {
       span.end();
       clearInterval(timer);
+      hub?.end(key);
     }
   };
 }

@@ -41,7 +41,9 @@ async function liveStreamUrl(
       () => deps.client.workflow.getHandle(jobId).describe(),
     );
     for (const pending of description.raw.pendingActivities ?? []) {
-      if (pending.activityType?.name !== 'callClaudeAgent') continue;
+      const type = pending.activityType?.name;
+      // Both model-call activities publish live text (a plain chat job's single call is call 0).
+      if (type !== 'callClaudeAgent' && type !== 'callClaude') continue;
       const payload = pending.heartbeatDetails?.payloads?.[0];
       if (!payload) continue;
       // Through the client's data converter: heartbeat details are encrypted like any payload.
@@ -113,8 +115,9 @@ export async function streamJobEvents(
       // Model calls the workflow has recorded: durable text, complete.
       const calls = (view.steps ?? []).filter((s) => s.type === 'model_call');
       if (calls.length === 0 && !view.steps && isFinalStatus(view.status) && view.response) {
-        // A plain chat job has one call and no live text: its reply arrives whole.
-        calls.push({ call: 0, text: view.response } as (typeof calls)[number]);
+        // A plain chat job has one model call (call 0) and no steps: its durable reply completes
+        // whatever the live relay already sent.
+        calls.push({ type: 'model_call', call: 0, text: view.response } as (typeof calls)[number]);
       }
       for (const step of calls) {
         if (step.type !== 'model_call' || step.call < pos.call) continue;
