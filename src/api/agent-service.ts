@@ -239,6 +239,12 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
         taskQueue: config.taskQueues.workflows,
         // A running conversation receives the message; otherwise this starts it.
         workflowIdConflictPolicy: 'USE_EXISTING',
+        // The user's fair-share key: Temporal merges priorities field by field, so the turns
+        // (children) and their activities inherit it when they set only a priority key.
+        priority: toTemporalPriority(
+          message.priority,
+          fairnessFor(message.userId, config.scheduling.fairnessWeights),
+        ),
         args: [
           {
             userId: message.userId,
