@@ -1,10 +1,9 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { CancelledFailure, Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import { recordClaudeCall } from '../observability/claude-call-recorder';
 import type { WorkerMetrics } from '../observability/worker-metrics';
 import {
-  FailureType,
   type AgentContentBlock,
   type AgentMessage,
   type ClaudeAgentCallResult,
@@ -13,7 +12,11 @@ import {
 } from '../shared';
 import { streamKey, type StreamHub } from '../streaming/stream-hub';
 import { streamUrl } from '../streaming/stream-server';
-import { classifyClaudeError } from './classify-claude-error';
+import {
+  heartbeatIntervalMs,
+  modelCallFailure,
+  type RateGovernorTarget,
+} from './model-call-failure';
 import type { ToolRegistry } from './tools/registry';
 
 /** Input of one model call of the agent loop: everything needed to repeat it on retry. */
@@ -37,6 +40,8 @@ export interface CallClaudeAgentDeps {
   maxResponseChars: number;
   tools: ToolRegistry;
   metrics?: WorkerMetrics;
+  /** Where to report 429s so the whole fleet cools down (absent: each job only backs off). */
+  rateGovernor?: RateGovernorTarget;
   /** Where live text goes for `GET /chat/:job_id/events`; absent = no live streaming. */
   streams?: StreamHub;
 }
@@ -75,10 +80,6 @@ function toParams(messages: AgentMessage[], caching: boolean): Anthropic.Message
       ) as Anthropic.ContentBlockParam[],
     };
   });
-}
-
-function heartbeatIntervalMs(heartbeatTimeoutMs: number | undefined): number {
-  return Math.max(200, Math.floor((heartbeatTimeoutMs ?? 30_000) / 3));
 }
 
 /**
@@ -206,25 +207,15 @@ export function createCallClaudeAgent(deps: CallClaudeAgentDeps) {
         ...(truncated ? { truncated } : {}),
       };
     } catch (err) {
-      if (ctx.cancellationSignal.aborted && ctx.cancellationDetails?.workerShutdown) {
-        recorder.failure(FailureType.WorkerShutdown, true);
-        throw ApplicationFailure.create({
-          type: FailureType.WorkerShutdown,
-          message: 'The worker shut down during the model call',
-          details: [{ attempt, status: null }],
-        });
-      }
-      if (ctx.cancellationSignal.aborted) {
-        recorder.cancelled();
-        throw err instanceof CancelledFailure ? err : new CancelledFailure('Model call cancelled');
-      }
-      const failure = classifyClaudeError(err, attempt);
-      recorder.failure(failure.type ?? 'ClaudeUnknown', !failure.nonRetryable);
-      log.warn(
-        { failure_type: failure.type, retryable: !failure.nonRetryable },
-        'agent model call failed',
-      );
-      throw failure;
+      throw modelCallFailure(err, {
+        ctx,
+        attempt,
+        startedAt,
+        recorder,
+        log,
+        label: 'agent model call',
+        rateGovernor: deps.rateGovernor,
+      });
     } finally {
       clearInterval(timer);
       hub?.end(key);

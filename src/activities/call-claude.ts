@@ -5,18 +5,14 @@ import type { Logger } from 'pino';
 import { recordClaudeCall } from '../observability/claude-call-recorder';
 import { TRACER_NAME } from '../observability/tracing';
 import type { WorkerMetrics } from '../observability/worker-metrics';
-import {
-  FailureType,
-  RATE_GOVERNOR_WORKFLOW_TYPE,
-  claudeRateLimitedSignal,
-  rateGovernorWorkflowId,
-  type ClaudeCallResult,
-  type ModelSettings,
-  type TokenUsage,
-} from '../shared';
+import { type ClaudeCallResult, type ModelSettings, type TokenUsage } from '../shared';
 import { streamKey, type StreamHub } from '../streaming/stream-hub';
 import { streamUrl } from '../streaming/stream-server';
-import { classifyClaudeError } from './classify-claude-error';
+import {
+  heartbeatIntervalMs,
+  modelCallFailure,
+  type RateGovernorTarget,
+} from './model-call-failure';
 
 /** Input of one model call: everything needed to repeat it identically on retry. */
 export interface CallClaudeInput {
@@ -44,48 +40,6 @@ export interface CallClaudeDeps {
   streams?: StreamHub;
 }
 
-/** The fleet-wide rate governor that 429s are reported to. */
-export interface RateGovernorTarget {
-  /** Task queue of the workflow workers (the governor workflow runs there). */
-  workflowTaskQueue: string;
-  /** The Claude activity task queue it throttles. */
-  activityTaskQueue: string;
-  cooldownRps: number;
-  cooldownFactor?: number;
-}
-
-/** Window assumed when a 429 names no retry-after. */
-const DEFAULT_RATE_LIMIT_WINDOW_MS = 1_000;
-
-/**
- * Tells the governor that Claude is rate-limiting us, starting it if needed. Best effort: a
- * failure here must never fail the model call's own retry, so it is logged and dropped.
- */
-function reportRateLimit(
-  ctx: Context,
-  target: RateGovernorTarget,
-  retryAfterMs: number,
-  log: Logger,
-): void {
-  ctx.client.workflow
-    .signalWithStart(RATE_GOVERNOR_WORKFLOW_TYPE, {
-      workflowId: rateGovernorWorkflowId(target.activityTaskQueue),
-      taskQueue: target.workflowTaskQueue,
-      args: [
-        {
-          activityTaskQueue: target.activityTaskQueue,
-          cooldownRps: target.cooldownRps,
-          ...(target.cooldownFactor !== undefined ? { cooldownFactor: target.cooldownFactor } : {}),
-        },
-      ],
-      signal: claudeRateLimitedSignal,
-      signalArgs: [{ retryAfterMs }],
-    })
-    .catch((err: unknown) => {
-      log.warn({ err: (err as Error).message }, 'could not notify the rate governor');
-    });
-}
-
 /** Progress recorded with each heartbeat (visible in the Web UI's pending activity). */
 interface CallProgress {
   phase: 'waiting' | 'streaming';
@@ -94,14 +48,6 @@ interface CallProgress {
   call: 0;
   /** URL of this attempt's live text on this worker's stream server. */
   streamUrl?: string;
-}
-
-/**
- * How often to heartbeat for a given heartbeat timeout: three beats per timeout, so one lost or
- * throttled beat never makes a live worker look dead.
- */
-function heartbeatIntervalMs(heartbeatTimeoutMs: number | undefined): number {
-  return Math.max(200, Math.floor((heartbeatTimeoutMs ?? 30_000) / 3));
 }
 
 /**
@@ -217,38 +163,18 @@ export function createCallClaude(deps: CallClaudeDeps) {
         ...(truncated ? { truncated } : {}),
       };
     } catch (err) {
-      if (ctx.cancellationSignal.aborted && ctx.cancellationDetails?.workerShutdown) {
-        // Not the job's cancellation: this process is stopping past its grace time. A retryable
-        // failure (rather than "cancelled") makes Temporal run the call again on another worker.
-        recorder.failure(FailureType.WorkerShutdown, true);
-        log.info('model call interrupted by worker shutdown; it will be retried elsewhere');
-        throw ApplicationFailure.create({
-          type: FailureType.WorkerShutdown,
-          message: 'The worker shut down during the model call',
-          details: [{ attempt, status: null }],
-        });
+      const failure = modelCallFailure(err, {
+        ctx,
+        attempt,
+        startedAt,
+        recorder,
+        log,
+        label: 'model call',
+        rateGovernor: deps.rateGovernor,
+      });
+      if (failure instanceof ApplicationFailure) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: failure.type ?? 'error' });
       }
-      if (ctx.cancellationSignal.aborted) {
-        recorder.cancelled();
-        log.info({ duration_ms: Date.now() - startedAt.getTime() }, 'model call cancelled');
-        throw err instanceof CancelledFailure ? err : new CancelledFailure('Model call cancelled');
-      }
-      const failure = classifyClaudeError(err, attempt);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: failure.type ?? 'error' });
-      if (failure.type === FailureType.ClaudeRateLimited && deps.rateGovernor) {
-        const delay: unknown = failure.nextRetryDelay;
-        const windowMs = typeof delay === 'number' ? delay : DEFAULT_RATE_LIMIT_WINDOW_MS;
-        reportRateLimit(ctx, deps.rateGovernor, windowMs, log);
-      }
-      recorder.failure(failure.type ?? 'ClaudeUnknown', !failure.nonRetryable);
-      log.warn(
-        {
-          failure_type: failure.type,
-          retryable: !failure.nonRetryable,
-          duration_ms: Date.now() - startedAt.getTime(),
-        },
-        'model call failed',
-      );
       throw failure;
     } finally {
       span.end();
