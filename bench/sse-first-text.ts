@@ -19,10 +19,9 @@ import { createAnthropicClient } from '../src/activities/anthropic-client';
 import { loadConfig } from '../src/config';
 import { startFakeClaude } from '../src/fake-claude';
 import { startApiServer } from '../src/runtime/api-server';
-import { SEARCH_ATTRIBUTES } from '../src/shared';
 import { StreamHub } from '../src/streaming/stream-hub';
 import { startStreamServer } from '../src/streaming/stream-server';
-import { DEV_SERVER_DYNAMIC_CONFIG, startDevServer } from '../src/temporal/dev-server';
+import { startDevServer } from '../src/temporal/dev-server';
 import { getFreePort } from '../src/temporal/free-port';
 import { ensureTemporalBinary } from '../src/temporal/temporal-binary';
 import { createActivityWorker, createWorkflowWorker } from '../src/worker/create-workers';
@@ -61,8 +60,6 @@ async function main(): Promise<void> {
     binaryPath,
     port: await getFreePort(),
     uiPort: false,
-    searchAttributes: Object.values(SEARCH_ATTRIBUTES),
-    dynamicConfig: DEV_SERVER_DYNAMIC_CONFIG,
     reuseExisting: false,
   });
   const fake = await startFakeClaude();

@@ -9,12 +9,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SEARCH_ATTRIBUTES } from '../src/shared/constants';
-import {
-  DEV_SERVER_DYNAMIC_CONFIG,
-  type DevServerHandle,
-  startDevServer,
-} from '../src/temporal/dev-server';
+import { type DevServerHandle, startDevServer } from '../src/temporal/dev-server';
 import { getFreePort } from '../src/temporal/free-port';
 import { ensureTemporalBinary } from '../src/temporal/temporal-binary';
 import {
@@ -70,8 +65,6 @@ async function provideServer(): Promise<GlobalTemporalState> {
       port: await getFreePort(),
       uiPort: false,
       dbFilename,
-      searchAttributes: Object.values(SEARCH_ATTRIBUTES),
-      dynamicConfig: DEV_SERVER_DYNAMIC_CONFIG,
       // A fresh free port never has a server on it; don't spend time probing.
       reuseExisting: false,
       log,

@@ -7,12 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SEARCH_ATTRIBUTES } from '../src/shared';
-import {
-  DEV_SERVER_DYNAMIC_CONFIG,
-  startDevServer,
-  type DevServerHandle,
-} from '../src/temporal/dev-server';
+import { startDevServer, type DevServerHandle } from '../src/temporal/dev-server';
 import { getFreePort } from '../src/temporal/free-port';
 import { ensureTemporalBinary } from '../src/temporal/temporal-binary';
 import { isFinished, pollUntil, postJson, requestJson, type JobBody } from './helpers/http';
@@ -38,8 +33,6 @@ beforeAll(async () => {
     port: await getFreePort(),
     uiPort: false,
     dbFilename: path.join(tmp, 'outage.sqlite'),
-    searchAttributes: Object.values(SEARCH_ATTRIBUTES),
-    dynamicConfig: DEV_SERVER_DYNAMIC_CONFIG,
     reuseExisting: false,
     log: () => {},
   };

@@ -11,11 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { SEARCH_ATTRIBUTES } from '../src/shared/constants';
-import {
-  DEV_SERVER_DYNAMIC_CONFIG,
-  startDevServer,
-  type DevServerHandle,
-} from '../src/temporal/dev-server';
+import { startDevServer, type DevServerHandle } from '../src/temporal/dev-server';
 import { getFreePort } from '../src/temporal/free-port';
 import { ensureTemporalBinary } from '../src/temporal/temporal-binary';
 import { isFinished, pollUntil, postJson, type JobBody } from './helpers/http';
@@ -56,8 +52,6 @@ beforeAll(async () => {
     port: await getFreePort(),
     uiPort: await getFreePort(),
     dbFilename: path.join(tmpDir, 'temporal.sqlite'),
-    searchAttributes: Object.values(SEARCH_ATTRIBUTES),
-    dynamicConfig: DEV_SERVER_DYNAMIC_CONFIG,
     reuseExisting: false,
     log: () => undefined,
   });

@@ -10,13 +10,8 @@ import { z } from 'zod';
 import { createAnthropicClient } from '../activities/anthropic-client';
 import { loadConfig } from '../config';
 import { startFakeClaude } from '../fake-claude';
-import {
-  CHAT_WORKFLOW_TYPE,
-  DEFAULT_PRIORITY,
-  SEARCH_ATTRIBUTES,
-  type ChatJobInput,
-} from '../shared';
-import { DEV_SERVER_DYNAMIC_CONFIG, startDevServer } from '../temporal/dev-server';
+import { CHAT_WORKFLOW_TYPE, DEFAULT_PRIORITY, type ChatJobInput } from '../shared';
+import { startDevServer } from '../temporal/dev-server';
 import { getFreePort } from '../temporal/free-port';
 import { ensureTemporalBinary } from '../temporal/temporal-binary';
 import { createActivityWorker, createWorkflowWorker } from '../worker/create-workers';
@@ -95,8 +90,6 @@ async function main(): Promise<void> {
     binaryPath,
     port: await getFreePort(),
     uiPort: false,
-    searchAttributes: Object.values(SEARCH_ATTRIBUTES),
-    dynamicConfig: DEV_SERVER_DYNAMIC_CONFIG,
     reuseExisting: false,
   });
   const fake = await startFakeClaude();

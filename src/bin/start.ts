@@ -1,13 +1,8 @@
 import path from 'node:path';
 import { loadConfig, type AppConfig } from '../config';
-import { SEARCH_ATTRIBUTES } from '../shared';
 import { startFakeClaude, fakeClaudeOptionsFromEnv, type FakeClaudeServer } from '../fake-claude';
 import { Supervisor } from '../runtime/supervisor';
-import {
-  DEV_SERVER_DYNAMIC_CONFIG,
-  startDevServer,
-  type DevServerHandle,
-} from '../temporal/dev-server';
+import { startDevServer, type DevServerHandle } from '../temporal/dev-server';
 import { readTemporalSettings } from '../temporal/settings';
 import { ensureTemporalBinary } from '../temporal/temporal-binary';
 import { exitOnStartupError } from './startup-error';
@@ -95,8 +90,6 @@ async function main(): Promise<void> {
       port: config.stack.temporalDevPort,
       uiPort: config.stack.temporalUiPort,
       dbFilename: path.resolve(projectRoot, config.stack.temporalDbFile),
-      searchAttributes: Object.values(SEARCH_ATTRIBUTES),
-      dynamicConfig: DEV_SERVER_DYNAMIC_CONFIG,
       log: say,
     });
     temporalAddress = devServer.address;

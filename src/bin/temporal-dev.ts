@@ -8,8 +8,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { SEARCH_ATTRIBUTES } from '../shared/constants';
-import { DEV_SERVER_DYNAMIC_CONFIG, startDevServer } from '../temporal/dev-server';
+import { startDevServer } from '../temporal/dev-server';
 import { ensureTemporalBinary } from '../temporal/temporal-binary';
 
 // src/bin/ and dist/bin/ are both two levels below the repository root.
@@ -48,8 +47,6 @@ async function main(): Promise<void> {
     uiPort: env.TEMPORAL_UI_PORT,
     dbFilename,
     namespace: env.TEMPORAL_NAMESPACE,
-    searchAttributes: Object.values(SEARCH_ATTRIBUTES),
-    dynamicConfig: DEV_SERVER_DYNAMIC_CONFIG,
     log,
   });
 

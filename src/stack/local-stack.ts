@@ -10,12 +10,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTES } from '../shared/constants';
-import {
-  DEV_SERVER_DYNAMIC_CONFIG,
-  startDevServer,
-  type DevServerHandle,
-} from '../temporal/dev-server';
+import { startDevServer, type DevServerHandle } from '../temporal/dev-server';
 import { getFreePort } from '../temporal/free-port';
 import { ensureTemporalBinary } from '../temporal/temporal-binary';
 import { ManagedProcess } from './managed-process';
@@ -103,8 +98,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       port: devPort,
       uiPort: false,
       dbFilename: dbFile,
-      searchAttributes: Object.values(SEARCH_ATTRIBUTES),
-      dynamicConfig: DEV_SERVER_DYNAMIC_CONFIG,
       reuseExisting: false,
       log,
     });

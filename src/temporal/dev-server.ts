@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { Connection, isGrpcServiceError } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
+import { SEARCH_ATTRIBUTES } from '../shared';
 
 /**
  * Dynamic config every dev server started by the project gets.
@@ -64,9 +65,9 @@ export interface DevServerOptions {
   sqlitePragmas?: Record<string, string>;
   /** Namespace to create and wait for. Default `default`. */
   namespace?: string;
-  /** Custom search attributes to register, e.g. `{ name: 'AgentFleetUserId', type: 'Keyword' }`. */
+  /** Custom search attributes to register (default: the project's SEARCH_ATTRIBUTES). */
   searchAttributes?: ReadonlyArray<{ name: string; type: string }>;
-  /** Dynamic config overrides (values are JSON-encoded on the command line). */
+  /** Dynamic config (JSON-encoded on the command line; default DEV_SERVER_DYNAMIC_CONFIG). */
   dynamicConfig?: Record<string, string | number | boolean>;
   /** Server log level (`debug`, `info`, `warn`, `error`, `never`). Default `warn`. */
   logLevel?: string;
@@ -110,7 +111,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServerH
   const startTimeoutMs = opts.startTimeoutMs ?? 60_000;
   const connectHost = ip === '0.0.0.0' ? '127.0.0.1' : ip === '::' ? '::1' : ip;
   const address = `${connectHost.includes(':') ? `[${connectHost}]` : connectHost}:${opts.port}`;
-  const searchAttributes = opts.searchAttributes ?? [];
+  // Every server the project starts carries its search attributes unless told otherwise.
+  const searchAttributes = opts.searchAttributes ?? Object.values(SEARCH_ATTRIBUTES);
   for (const { name, type } of searchAttributes) {
     if (SEARCH_ATTRIBUTE_TYPES[type] === undefined) {
       throw new Error(
@@ -179,7 +181,7 @@ function buildArgs(
   for (const { name, type } of opts.searchAttributes) {
     args.push('--search-attribute', `${name}=${type}`);
   }
-  for (const [key, value] of Object.entries(opts.dynamicConfig ?? {})) {
+  for (const [key, value] of Object.entries(opts.dynamicConfig ?? DEV_SERVER_DYNAMIC_CONFIG)) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
   args.push('--log-level', opts.logLevel ?? 'warn', '--log-format', 'json', '--color', 'never');
