@@ -26,7 +26,7 @@ import { ensureTemporalServerBinaries } from '../src/temporal/temporal-server-bi
 import { runBareStep, startBareWorker, type BareStep } from './lib/bare-driver';
 import { startBullmqStack, type BullmqStack } from './lib/bullmq-stack';
 import { redisPid } from './lib/cpu-sampler';
-import { freeServerBasePort } from './lib/free-base-port';
+import { freePostgresServerBasePort } from '../src/temporal/postgres-server-ports';
 import { writeBenchmarksMd } from './lib/markdown';
 import { measureGets, measureLoad, measureMemory, type Measured } from './lib/measure';
 
@@ -442,7 +442,7 @@ async function main(): Promise<void> {
         ...process.env,
         TEMPORAL_PG_DATABASE: `af_bench_${suffix}`,
         TEMPORAL_PG_VISIBILITY_DATABASE: `af_bench_${suffix}_vis`,
-        TEMPORAL_PG_FRONTEND_PORT: String(await freeServerBasePort()),
+        TEMPORAL_PG_FRONTEND_PORT: String(await freePostgresServerBasePort()),
       });
       await assertPostgresReachable(settings);
       await setupTemporalSchema({ sqlToolPath: binaries.sqlToolPath, settings, log });

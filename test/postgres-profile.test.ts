@@ -10,12 +10,12 @@
  * fails, saying which — CI machines have both, so a skip would only hide a broken profile.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import net from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startFakeClaude, type FakeClaudeServer } from '../src/fake-claude';
 import { SEARCH_ATTRIBUTES } from '../src/shared/constants';
 import { getFreePort } from '../src/temporal/free-port';
+import { freePostgresServerBasePort } from '../src/temporal/postgres-server-ports';
 import {
   readPostgresProfileSettings,
   type PostgresProfileSettings,
@@ -50,30 +50,6 @@ let workerHealthUrls: string[] = [];
 let processes: SpawnedProcess[] = [];
 const userId = `pg-user-${randomBytes(4).toString('hex')}`;
 
-/** True if nothing listens on 127.0.0.1:port. */
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.once('error', () => resolve(false));
-    probe.listen({ host: '127.0.0.1', port, exclusive: true }, () =>
-      probe.close(() => resolve(true)),
-    );
-  });
-}
-
-/** A frontend port whose derived ports (see deploy/temporal-postgres) are all free too. */
-async function freeServerBasePort(): Promise<number> {
-  const offsets = [0, 1, 2, 6, 10, 90, 100, 101, 102, 106];
-  for (let attempt = 0; attempt < 20; attempt += 1) {
-    // Below 32768: the server stores membership ports in a PostgreSQL smallint.
-    const base = 20_000 + Math.floor(Math.random() * 12_000);
-    const free = await Promise.all(offsets.map((offset) => portFree(base + offset)));
-    if (free.every(Boolean)) return base;
-  }
-  throw new Error('no free port range for the Temporal server');
-}
-
 function startServer(): Promise<PostgresServerHandle> {
   return startPostgresTemporalServer({
     serverPath: binaries.serverPath,
@@ -96,7 +72,7 @@ beforeAll(async () => {
     ...process.env,
     TEMPORAL_PG_DATABASE: `af_test_${suffix}`,
     TEMPORAL_PG_VISIBILITY_DATABASE: `af_test_${suffix}_vis`,
-    TEMPORAL_PG_FRONTEND_PORT: String(await freeServerBasePort()),
+    TEMPORAL_PG_FRONTEND_PORT: String(await freePostgresServerBasePort()),
   });
   await assertPostgresReachable(settings);
   await setupTemporalSchema({ sqlToolPath: binaries.sqlToolPath, settings, log });
