@@ -17,7 +17,11 @@ import { createDataConverter, logPayloadEncryption } from '../security/data-conv
 import { connectWorkerConnection } from '../temporal/connection';
 import { readTemporalSettings } from '../temporal/settings';
 import { startLiveTextServer } from '../streaming/live-text-server';
-import { createActivityWorker, createWorkflowWorker } from '../worker/create-workers';
+import {
+  activityWorkerSettings,
+  createActivityWorker,
+  createWorkflowWorker,
+} from '../worker/create-workers';
 import { exitOnStartupError } from './startup-error';
 
 const argsSchema = z.object({
@@ -103,18 +107,9 @@ async function main(): Promise<void> {
     workers.push(
       await createActivityWorker({
         ...base,
-        taskQueue: config.taskQueues.activities,
+        ...activityWorkerSettings(config),
         anthropic,
         logger,
-        maxConcurrentClaudeCalls: config.worker.maxConcurrentClaudeCalls,
-        maxResponseChars: config.claude.maxResponseChars,
-        maxClaudeCallsPerSecond: config.scheduling.claudeMaxRps,
-        rateGovernor: {
-          workflowTaskQueue: config.taskQueues.workflows,
-          activityTaskQueue: config.taskQueues.activities,
-          cooldownRps: config.scheduling.claudeCooldownRps,
-          cooldownFactor: config.scheduling.claudeCooldownFactor,
-        },
         streams: liveText.hub,
       }),
     );

@@ -219,7 +219,7 @@ async function prepareNamespace(
       });
     }
     // Namespace-scoped calls fail with NOT_FOUND until the frontend's namespace cache refreshes.
-    await retryWhileNotFound(() => service.listWorkflowExecutions({ namespace, pageSize: 1 }));
+    await retryWhile(notFoundYet, () => service.listWorkflowExecutions({ namespace, pageSize: 1 }));
 
     const existing = await connection.operatorService.listSearchAttributes({ namespace });
     const missing: Record<string, number> = {};
@@ -236,7 +236,7 @@ async function prepareNamespace(
       });
       // On SQL visibility custom attributes live in the namespace record: wait until listed.
       const names = Object.keys(missing);
-      await retryWhileNotFound(async () => {
+      await retryWhile(notFoundYet, async () => {
         const listed = await connection.operatorService.listSearchAttributes({ namespace });
         if (names.some((name) => listed.customAttributes?.[name] === undefined))
           throw new SearchAttributesPending();
@@ -249,40 +249,40 @@ async function prepareNamespace(
       const query = searchAttributes
         .map(({ name, type }) => `${name} = ${type === 'Int' ? '0' : "'probe'"}`)
         .join(' AND ');
-      await retryWhileNotReady(() => service.countWorkflowExecutions({ namespace, query }));
+      await retryWhile(
+        () => true,
+        () => service.countWorkflowExecutions({ namespace, query }),
+      );
     }
   } finally {
     await connection.close();
   }
 }
 
-async function retryWhileNotFound(fn: () => Promise<unknown>, timeoutMs = 30_000): Promise<void> {
+/**
+ * Retries `fn` every 250 ms while `pending(err)` says the server has not caught up yet, up to
+ * `timeoutMs`; any other error, or the timeout, is thrown.
+ */
+async function retryWhile(
+  pending: (err: unknown) => boolean,
+  fn: () => Promise<unknown>,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       await fn();
       return;
     } catch (err) {
-      const pending = isNotFound(err) || err instanceof SearchAttributesPending;
-      if (!pending || Date.now() > deadline) throw err;
+      if (!pending(err) || Date.now() > deadline) throw err;
       await sleep(250);
     }
   }
 }
 
-/** Retries while the frontend has not caught up (any error), up to `timeoutMs`. */
-async function retryWhileNotReady(fn: () => Promise<unknown>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await fn();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(250);
-    }
-  }
-}
+/** Not found yet: the namespace cache has not refreshed, or the attributes are not listed. */
+const notFoundYet = (err: unknown): boolean =>
+  isNotFound(err) || err instanceof SearchAttributesPending;
 
 /** Search attributes were added but are not listed yet. */
 class SearchAttributesPending extends Error {}

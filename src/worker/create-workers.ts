@@ -7,6 +7,7 @@ import type { RateGovernorTarget } from '../activities/model-call-failure';
 import { createControlActivities } from '../activities/control';
 import type { WorkerMetrics } from '../observability/worker-metrics';
 import type { StreamHub } from '../streaming/stream-hub';
+import type { AppConfig } from '../config';
 import type { TracingHandle } from '../observability/tracing';
 import { workerTracingOptions } from '../observability/worker-tracing';
 import { workflowSource } from './workflow-source';
@@ -52,6 +53,35 @@ function workflowTracedSource(options: WorkflowWorkerOptions) {
   const traced = options.tracing !== undefined;
   const source = workflowSource(options.workflowBundlePath, { traced });
   return { ...source, ...workerTracingOptions(options.tracing, 'workflow', source) };
+}
+
+/**
+ * The activity-worker options that follow from configuration alone: its queue, slots, reply
+ * limit, the fleet-wide rate limit and where 429s are reported. Every activity worker — the
+ * process entry point and in-process test stacks — takes them from here.
+ */
+export function activityWorkerSettings(
+  config: AppConfig,
+): Pick<
+  ActivityWorkerOptions,
+  | 'taskQueue'
+  | 'maxConcurrentClaudeCalls'
+  | 'maxResponseChars'
+  | 'maxClaudeCallsPerSecond'
+  | 'rateGovernor'
+> {
+  return {
+    taskQueue: config.taskQueues.activities,
+    maxConcurrentClaudeCalls: config.worker.maxConcurrentClaudeCalls,
+    maxResponseChars: config.claude.maxResponseChars,
+    maxClaudeCallsPerSecond: config.scheduling.claudeMaxRps,
+    rateGovernor: {
+      workflowTaskQueue: config.taskQueues.workflows,
+      activityTaskQueue: config.taskQueues.activities,
+      cooldownRps: config.scheduling.claudeCooldownRps,
+      cooldownFactor: config.scheduling.claudeCooldownFactor,
+    },
+  };
 }
 
 /** Creates a worker that runs workflow tasks only. */

@@ -17,7 +17,11 @@ import { startApiServer, type ApiServerHandle } from '../../src/runtime/api-serv
 import { createDataConverter } from '../../src/security/data-converter';
 import { StreamHub } from '../../src/streaming/stream-hub';
 import { startStreamServer } from '../../src/streaming/stream-server';
-import { createActivityWorker, createWorkflowWorker } from '../../src/worker/create-workers';
+import {
+  activityWorkerSettings,
+  createActivityWorker,
+  createWorkflowWorker,
+} from '../../src/worker/create-workers';
 import { testTemporal, uniqueTaskQueue } from './temporal';
 
 /** The workflow bundle `npm run build` produced (npm test builds before jest runs). */
@@ -122,18 +126,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       workers.push(
         await createActivityWorker({
           ...base,
-          taskQueue: config.taskQueues.activities,
+          ...activityWorkerSettings(config),
           anthropic: createAnthropicClient({ baseURL: fake.url, timeoutMs: 30_000 }),
           logger,
-          maxConcurrentClaudeCalls: config.worker.maxConcurrentClaudeCalls,
-          maxResponseChars: config.claude.maxResponseChars,
-          maxClaudeCallsPerSecond: config.scheduling.claudeMaxRps,
-          rateGovernor: {
-            workflowTaskQueue: config.taskQueues.workflows,
-            activityTaskQueue: config.taskQueues.activities,
-            cooldownRps: config.scheduling.claudeCooldownRps,
-            cooldownFactor: config.scheduling.claudeCooldownFactor,
-          },
           streams,
         }),
       );
