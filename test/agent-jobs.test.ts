@@ -1,8 +1,10 @@
 /**
  * Agent jobs on the real stack: the tool loop (each tool its own activity), unknown tools and bad
- * arguments, `POST /chat?wait=`, per-user usage totals, and the SSE event stream with resume.
+ * arguments, tools on their own task queue, `POST /chat?wait=`, per-user usage totals (agent and
+ * plain chat jobs, each counted once), and the SSE event stream with resume.
  */
 import { randomUUID } from 'node:crypto';
+import { USAGE_WORKFLOW_TYPE, recordUsageSignal, usageWorkflowId } from '../src/shared';
 import { isFinished, pollUntil, postJson, requestJson } from './helpers/http';
 import { startTestStack, type TestStack } from './helpers/stack';
 
@@ -137,14 +139,18 @@ describe('POST /chat?wait=', () => {
   });
 });
 
-it('keeps per-user usage totals that match the tokens the model reported', async () => {
+it('keeps per-user usage totals of agent and plain chat jobs that match the tokens the model reported', async () => {
   const user = `usage-${randomUUID().slice(0, 8)}`;
   stack.fake.reset();
-  const jobs = await Promise.all(
-    ['What is 3 * 3?', 'Hello there', 'What is 10 - 4?'].map((message) =>
+  const jobs = await Promise.all([
+    ...['What is 3 * 3?', 'Hello there', 'What is 10 - 4?'].map((message) =>
       postJson<AgentJob>(`${stack.apiUrl}/chat?wait=20s`, { user_id: user, message, tools: true }),
     ),
-  );
+    // Plain chat jobs (no tools): one model call each, counted through a local activity.
+    ...['What is 6 * 7?', 'Tell me a story'].map((message) =>
+      postJson<AgentJob>(`${stack.apiUrl}/chat?wait=20s`, { user_id: user, message }),
+    ),
+  ]);
   for (const job of jobs) expect(job.body.status).toBe('completed');
   const calls = stack.fake.calls();
   const expected = {
@@ -157,14 +163,95 @@ it('keeps per-user usage totals that match the tokens the model reported', async
     input_tokens: number;
     output_tokens: number;
     cost_usd: number;
-  }>(`${stack.apiUrl}/users/${user}/usage`, (u) => u.jobs === 3);
-  expect(usage).toMatchObject({ jobs: 3, model_calls: calls.length, ...expected });
+  }>(`${stack.apiUrl}/users/${user}/usage`, (u) => u.jobs === 5);
+  expect(usage).toMatchObject({ jobs: 5, model_calls: calls.length, ...expected });
   expect(usage.cost_usd).toBeGreaterThan(0);
   // Each job's own usage is the sum of its calls.
   const perJob = jobs.reduce((sum, job) => sum + job.body.usage!.output_tokens, 0);
   expect(perJob).toBe(expected.output_tokens);
   const unknown = await requestJson<{ jobs: number }>(`${stack.apiUrl}/users/nobody-${user}/usage`);
   expect(unknown.body.jobs).toBe(0);
+});
+
+it('counts a plain chat job with one local-activity marker, not a child workflow', async () => {
+  const res = await postJson<AgentJob>(`${stack.apiUrl}/chat?wait=20s`, {
+    user_id: 'agent-user',
+    message: 'Hi there',
+  });
+  expect(res.body.status).toBe('completed');
+  const history = await stack.client.workflow.getHandle(res.body.job_id).fetchHistory();
+  const events = history.events ?? [];
+  const localActivityMarkers = events.filter(
+    (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+  );
+  expect(localActivityMarkers).toHaveLength(1);
+  expect(
+    events.filter(
+      (e) =>
+        e.startChildWorkflowExecutionInitiatedEventAttributes != null ||
+        e.signalExternalWorkflowExecutionInitiatedEventAttributes != null,
+    ),
+  ).toHaveLength(0);
+});
+
+it('counts a job once even when its usage record is delivered twice', async () => {
+  const user = `dedupe-${randomUUID().slice(0, 8)}`;
+  const record = {
+    jobId: randomUUID(),
+    byModel: {
+      'claude-sonnet-4-5': {
+        calls: 1,
+        input_tokens: 11,
+        output_tokens: 7,
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 0,
+      },
+    },
+  };
+  // What a retried local activity does: the same Signal-With-Start, twice.
+  for (let i = 0; i < 2; i++) {
+    await stack.client.workflow.signalWithStart(USAGE_WORKFLOW_TYPE, {
+      workflowId: usageWorkflowId(user),
+      taskQueue: stack.config.taskQueues.workflows,
+      args: [{ userId: user }],
+      signal: recordUsageSignal,
+      signalArgs: [record],
+    });
+  }
+  // Different tokens: no state a double count passes through can match the expected totals.
+  const other = {
+    jobId: randomUUID(),
+    byModel: {
+      'claude-sonnet-4-5': {
+        ...record.byModel['claude-sonnet-4-5'],
+        input_tokens: 5,
+        output_tokens: 3,
+      },
+    },
+  };
+  await stack.client.workflow.getHandle(usageWorkflowId(user)).signal(recordUsageSignal, other);
+  const usage = await pollUntil<{ jobs: number; input_tokens: number; output_tokens: number }>(
+    `${stack.apiUrl}/users/${user}/usage`,
+    (u) => u.jobs >= 2,
+  );
+  expect(usage).toMatchObject({ jobs: 2, input_tokens: 16, output_tokens: 10 });
+});
+
+it('runs tool calls on their own task queue, apart from the model calls', async () => {
+  const res = await submit({ message: 'What is 12 * 12?', tools: true }, '?wait=20s');
+  expect(res.body.status).toBe('completed');
+  const history = await stack.client.workflow.getHandle(res.body.job_id).fetchHistory();
+  const scheduled = (history.events ?? [])
+    .map((e) => e.activityTaskScheduledEventAttributes)
+    .filter((a) => a != null)
+    .map((a) => ({ type: a.activityType?.name, queue: a.taskQueue?.name }));
+  const { activities, tools } = stack.config.taskQueues;
+  expect(tools).not.toBe(activities);
+  expect(scheduled).toEqual([
+    { type: 'callClaudeAgent', queue: activities },
+    { type: 'runTool', queue: tools },
+    { type: 'callClaudeAgent', queue: activities },
+  ]);
 });
 
 /** Reads an SSE response until `done` (or the stream ends). */

@@ -104,6 +104,12 @@ async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolea
   throw new Error(`condition not met; last value: ${JSON.stringify(last)}`.slice(0, 3000));
 }
 
+const queues = {
+  workflows: uniqueTaskQueue('obs-wf'),
+  activities: uniqueTaskQueue('obs-claude'),
+  tools: uniqueTaskQueue('obs-tools'),
+};
+
 beforeAll(async () => {
   ports = await allFreePorts();
   tmpDir = await fs.mkdtemp(path.join(os.tmpdir(), 'agent-fleet-observability-'));
@@ -123,8 +129,9 @@ beforeAll(async () => {
     HOST: '127.0.0.1',
     PORT: String(ports.api),
     METRICS_HOST: '127.0.0.1',
-    WORKFLOW_TASK_QUEUE: uniqueTaskQueue('obs-wf'),
-    ACTIVITY_TASK_QUEUE: uniqueTaskQueue('obs-claude'),
+    WORKFLOW_TASK_QUEUE: queues.workflows,
+    ACTIVITY_TASK_QUEUE: queues.activities,
+    TOOL_TASK_QUEUE: queues.tools,
     QUEUE_METRICS_INTERVAL_MS: '500',
     MAX_CONCURRENT_CLAUDE_CALLS: String(MAX_CLAUDE_CALLS),
     CLAUDE_INITIAL_RETRY_MS: '100',
@@ -223,7 +230,14 @@ describe('/metrics', () => {
     const backlog = samples.filter(
       (s) => s.name === 'agent_fleet_task_queue_backlog_tasks' && s.labels.priority === 'all',
     );
-    expect(backlog.map((s) => s.labels.task_queue_type).sort()).toEqual(['activity', 'workflow']);
+    // Workflow tasks, model calls and tool calls: one sampled queue each.
+    expect(backlog.map((s) => `${s.labels.task_queue_type}:${s.labels.task_queue}`).sort()).toEqual(
+      [
+        `activity:${queues.activities}`,
+        `activity:${queues.tools}`,
+        `workflow:${queues.workflows}`,
+      ].sort(),
+    );
     expect(sumOf(samples, 'agent_fleet_task_queue_sample_errors_total')).toBe(0);
   });
 

@@ -91,6 +91,7 @@ beforeAll(async () => {
     LOG_PRETTY: 'false',
     WORKFLOW_TASK_QUEUE: `pg-wf-${suffix}`,
     ACTIVITY_TASK_QUEUE: `pg-claude-${suffix}`,
+    TOOL_TASK_QUEUE: `pg-tools-${suffix}`,
     CLAUDE_INITIAL_RETRY_MS: '200',
     CLAUDE_MAX_RETRY_MS: '2000',
     CLAUDE_HEARTBEAT_TIMEOUT_MS: '3000',

@@ -41,6 +41,24 @@ it('has recorded fixtures of the agent workflows (tool loop, conversation, usage
   expect(fixtureFiles).toEqual(expect.arrayContaining(scenarios.map((name) => `${name}.v3.json`)));
 });
 
+it('has recorded fixtures of chat jobs counted in the ledger and tools on their own queue', () => {
+  // v4: plain chat jobs report usage from a local activity (input flag `reportUsage`); agent
+  // jobs schedule tool calls on the tool task queue (`tools.taskQueue`).
+  const scenarios = [
+    'chat-completed',
+    'chat-retried-then-completed',
+    'chat-failed-non-retryable',
+    'chat-cancelled',
+    'agent-tool-calculator',
+    'agent-unknown-tool',
+    'agent-cancelled',
+    'conversation-continued-as-new',
+    'conversation-idle-closed',
+    'usage-ledger',
+  ];
+  expect(fixtureFiles).toEqual(expect.arrayContaining(scenarios.map((name) => `${name}.v4.json`)));
+});
+
 it('replays every recorded history against the current workflow code without error', async () => {
   const histories = fixtureFiles.map((file) => ({
     workflowId: file,

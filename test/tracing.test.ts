@@ -80,6 +80,7 @@ it('links HTTP request, workflow, activity and Claude call in one trace across t
     PORT: String(apiPort),
     WORKFLOW_TASK_QUEUE: uniqueTaskQueue('trace-wf'),
     ACTIVITY_TASK_QUEUE: uniqueTaskQueue('trace-claude'),
+    TOOL_TASK_QUEUE: uniqueTaskQueue('trace-tools'),
     METRICS_PORT: '0',
     TEMPORAL_SDK_METRICS_PORT: '0',
     WORKER_HEALTH_PORT: '0',

@@ -25,6 +25,20 @@ export function createActivities(deps: ActivityDeps) {
   };
 }
 
+/** What the tool worker needs: tool calls touch no model. */
+export type ToolActivityDeps = Pick<ActivityDeps, 'tools' | 'logger' | 'metrics'>;
+
+/** The activities of the tool queue's worker: `runTool` only. */
+export function createToolActivities(deps: ToolActivityDeps) {
+  return {
+    runTool: createRunTool({
+      tools: deps.tools ?? createToolRegistry(),
+      logger: deps.logger,
+      metrics: deps.metrics,
+    }),
+  };
+}
+
 export type { CallClaudeInput } from './call-claude';
 export type { CallClaudeAgentInput } from './call-claude-agent';
 export type { RunToolInput } from './run-tool';

@@ -114,6 +114,7 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
       maxSteps: config.agent.maxSteps,
       policies: registry.policies(config.agent.toolPolicy),
       defaultPolicy: config.agent.toolPolicy,
+      taskQueue: config.taskQueues.tools,
     };
   }
 

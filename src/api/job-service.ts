@@ -140,6 +140,7 @@ export function createJobService(deps: JobServiceDeps): JobService {
       },
       activityTaskQueue: config.taskQueues.activities,
       fairness: fairnessFor(job.userId, config.scheduling.fairnessWeights),
+      ...(config.observability.usageLedgerChatJobs ? { reportUsage: true } : {}),
     };
     const memo: JobMemo = {
       user_id: job.userId,

@@ -14,7 +14,7 @@ import { CHAT_WORKFLOW_TYPE, DEFAULT_PRIORITY, type ChatJobInput } from '../shar
 import { startDevServer } from '../temporal/dev-server';
 import { getFreePort } from '../temporal/free-port';
 import { ensureTemporalBinary } from '../temporal/temporal-binary';
-import { createActivityWorker, createWorkflowWorker } from '../worker/create-workers';
+import { createActivityWorkers, createWorkflowWorker } from '../worker/create-workers';
 import {
   AGENT_FIXTURE_ENV,
   AGENT_SCENARIO_NAMES,
@@ -108,14 +108,15 @@ async function main(): Promise<void> {
       taskQueue: config.taskQueues.workflows,
       maxConcurrentWorkflowTasks: 10,
     }),
-    await createActivityWorker({
+    ...(await createActivityWorkers({
       ...base,
       taskQueue: config.taskQueues.activities,
+      toolTaskQueue: config.taskQueues.tools,
       anthropic: createAnthropicClient({ baseURL: fake.url, timeoutMs: 30_000 }),
       logger: pino({ level: 'silent' }),
       maxConcurrentClaudeCalls: 10,
       maxResponseChars: config.claude.maxResponseChars,
-    }),
+    })),
   ];
   const running = Promise.all(workers.map((worker) => worker.run()));
   await mkdir(fixturesDir, { recursive: true });
@@ -131,6 +132,7 @@ async function main(): Promise<void> {
         model: config.claude.model,
         policy: config.claude.policy,
         activityTaskQueue: config.taskQueues.activities,
+        ...(config.observability.usageLedgerChatJobs ? { reportUsage: true } : {}),
       };
       const handle = await client.workflow.start(CHAT_WORKFLOW_TYPE, {
         taskQueue: config.taskQueues.workflows,

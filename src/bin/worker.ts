@@ -19,7 +19,7 @@ import { readTemporalSettings } from '../temporal/settings';
 import { startLiveTextServer } from '../streaming/live-text-server';
 import {
   activityWorkerSettings,
-  createActivityWorker,
+  createActivityWorkers,
   createWorkflowWorker,
 } from '../worker/create-workers';
 import { exitOnStartupError } from './startup-error';
@@ -105,13 +105,13 @@ async function main(): Promise<void> {
     // Live text of agent model calls for the API's SSE endpoint (see src/streaming).
     const liveText = await startLiveTextServer(config, logger);
     workers.push(
-      await createActivityWorker({
+      ...(await createActivityWorkers({
         ...base,
         ...activityWorkerSettings(config),
         anthropic,
         logger,
         streams: liveText.hub,
-      }),
+      })),
     );
   }
   logger.info(
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
           ? config.taskQueues
           : role === 'workflows'
             ? config.taskQueues.workflows
-            : config.taskQueues.activities,
+            : [config.taskQueues.activities, config.taskQueues.tools],
     },
     'worker polling',
   );

@@ -26,11 +26,14 @@ export interface AppConfig {
     /** How long DELETE waits for the cancelled job to close before answering 202. */
     cancelWaitMs: number;
   };
-  taskQueues: { workflows: string; activities: string };
+  /** Workflow tasks; model calls (`activities`, the Claude queue); agent tool calls. */
+  taskQueues: { workflows: string; activities: string; tools: string };
   worker: {
     workflowBundlePath?: string;
     maxConcurrentClaudeCalls: number;
     maxConcurrentWorkflowTasks: number;
+    /** Tool calls one activity worker runs at once (on the tool queue). */
+    maxConcurrentToolCalls: number;
     shutdownGraceMs: number;
     /** Port of the worker's /healthz and /readyz endpoint (bound on HOST); 0 = disabled. */
     healthPort: number;
@@ -59,6 +62,8 @@ export interface AppConfig {
     queueSampleIntervalMs: number;
     /** USD per million tokens by model prefix (defaults built in). */
     prices: PriceTable;
+    /** Plain chat jobs report their tokens to the per-user usage ledger. */
+    usageLedgerChatJobs: boolean;
     /** OTLP/HTTP endpoint for traces (tracing is off without one). */
     otlpEndpoint?: string;
     /** service.name of this process's spans (default: agent-fleet-<role>). */
@@ -196,11 +201,16 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       temporalRpcTimeoutMs: e.TEMPORAL_RPC_TIMEOUT_MS,
       cancelWaitMs: e.CANCEL_WAIT_MS,
     },
-    taskQueues: { workflows: e.WORKFLOW_TASK_QUEUE, activities: e.ACTIVITY_TASK_QUEUE },
+    taskQueues: {
+      workflows: e.WORKFLOW_TASK_QUEUE,
+      activities: e.ACTIVITY_TASK_QUEUE,
+      tools: e.TOOL_TASK_QUEUE,
+    },
     worker: {
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
       maxConcurrentClaudeCalls: e.MAX_CONCURRENT_CLAUDE_CALLS,
       maxConcurrentWorkflowTasks: e.MAX_CONCURRENT_WORKFLOW_TASKS,
+      maxConcurrentToolCalls: e.MAX_CONCURRENT_TOOL_CALLS,
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
       healthPort: e.WORKER_HEALTH_PORT,
     },
@@ -228,6 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       sdkMetricsPort: e.TEMPORAL_SDK_METRICS_PORT,
       queueSampleIntervalMs: e.QUEUE_METRICS_INTERVAL_MS,
       prices: e.CLAUDE_PRICES_JSON ?? DEFAULT_PRICE_TABLE,
+      usageLedgerChatJobs: e.USAGE_LEDGER_CHAT_JOBS,
       otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
       serviceName: e.OTEL_SERVICE_NAME,
     },

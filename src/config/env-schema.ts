@@ -48,9 +48,12 @@ export const envSchema = z.object({
 
   WORKFLOW_TASK_QUEUE: taskQueueName.default('agent-fleet-workflows'),
   ACTIVITY_TASK_QUEUE: taskQueueName.default('agent-fleet-claude'),
+  /** Agent tool calls: their own queue, slots and (absent) rate limit, apart from model calls. */
+  TOOL_TASK_QUEUE: taskQueueName.default('agent-fleet-tools'),
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   MAX_CONCURRENT_CLAUDE_CALLS: int(1, 100_000).default(200),
   MAX_CONCURRENT_WORKFLOW_TASKS: int(1, 10_000).default(100),
+  MAX_CONCURRENT_TOOL_CALLS: int(1, 100_000).default(100),
   WORKER_SHUTDOWN_GRACE_MS: int(0, 3_600_000).default(60_000),
   /** Worker probe endpoint (/healthz, /readyz) port; 0 disables it. */
   WORKER_HEALTH_PORT: int(0, 65535).default(9465),
@@ -98,6 +101,8 @@ export const envSchema = z.object({
   RATE_LIMIT_PER_KEY_BURST: int(1, 100_000).default(40),
   ALLOWED_MODELS: z.string().min(1).optional(),
   CLAUDE_PRICES_JSON: priceTableFromJson.optional(),
+  /** Count plain chat jobs in the per-user usage ledger (agent jobs are always counted). */
+  USAGE_LEDGER_CHAT_JOBS: booleanFromEnv.default(true),
 
   // Agent features: tool loop, conversations, prompt caching, wait-for-result, live streaming.
   AGENT_MAX_STEPS: int(1, 100).default(8),

@@ -36,6 +36,7 @@ export async function startApiServer(deps: {
     queues: [
       { name: deps.config.taskQueues.workflows, type: 'workflow' },
       { name: deps.config.taskQueues.activities, type: 'activity' },
+      { name: deps.config.taskQueues.tools, type: 'activity' },
     ],
     metrics,
     logger: deps.logger,

@@ -99,6 +99,12 @@ export interface AgentToolSettings {
   /** Per-tool policy (from the registry); tools not listed use `defaultPolicy`. */
   policies: Record<string, ToolPolicy>;
   defaultPolicy: ToolPolicy;
+  /**
+   * Task queue of the tool workers, so tool calls neither wait behind model calls for slots nor
+   * count against the model queue's rate limit. Absent in jobs submitted before tools had their
+   * own queue: those keep scheduling tools on `activityTaskQueue`.
+   */
+  taskQueue?: string;
 }
 
 /** Identity of a conversation turn. */
@@ -222,6 +228,11 @@ export interface UserUsageTotals {
 export interface UsageWorkflowInput {
   userId: string;
   totals?: UserUsageTotals;
+  /**
+   * Ids of the most recently counted jobs. A record sent by an activity may arrive twice (the
+   * activity is retried when its completion is lost); the ledger counts each job once.
+   */
+  recentJobIds?: string[];
   /** Usage of the job that started the ledger. */
   initial?: UsageRecord;
 }

@@ -81,6 +81,11 @@ export interface ChatJobInput {
   activityTaskQueue: string;
   /** Fair-share key and weight (absent in jobs submitted before fairness existed). */
   fairness?: FairnessSettings;
+  /**
+   * Add the job's tokens to the user's usage ledger. Absent in jobs submitted before plain chat
+   * jobs were counted: those replay exactly as recorded, without the reporting step.
+   */
+  reportUsage?: boolean;
 }
 
 /** Token usage reported by the model. */

@@ -138,6 +138,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     LOG_PRETTY: 'false',
     WORKFLOW_TASK_QUEUE: `stack-wf-${suffix}`,
     ACTIVITY_TASK_QUEUE: `stack-claude-${suffix}`,
+    TOOL_TASK_QUEUE: `stack-tools-${suffix}`,
     // Many processes on one machine: no fixed metrics ports to collide on.
     METRICS_PORT: '0',
     TEMPORAL_SDK_METRICS_PORT: '0',

@@ -2,7 +2,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { createActivities } from '../activities';
+import { createActivities, createToolActivities } from '../activities';
 import type { RateGovernorTarget } from '../activities/model-call-failure';
 import { createControlActivities } from '../activities/control';
 import type { WorkerMetrics } from '../observability/worker-metrics';
@@ -46,6 +46,13 @@ export interface ActivityWorkerOptions extends WorkerBaseOptions {
   rateGovernor?: RateGovernorTarget;
   /** Live text of agent model calls, served to the API for SSE (absent: not streamed live). */
   streams?: StreamHub;
+  /**
+   * Task queue of agent tool calls, polled by a second worker in this process (absent: none).
+   * Tools get their own slots and no rate limit, so a backlog of model calls never delays them.
+   */
+  toolTaskQueue?: string;
+  /** Tool calls this process runs at once. */
+  maxConcurrentToolCalls?: number;
 }
 
 /** Workflow code (plain or traced bundle) plus the tracing interceptors and sinks. */
@@ -69,9 +76,13 @@ export function activityWorkerSettings(
   | 'maxResponseChars'
   | 'maxClaudeCallsPerSecond'
   | 'rateGovernor'
+  | 'toolTaskQueue'
+  | 'maxConcurrentToolCalls'
 > {
   return {
     taskQueue: config.taskQueues.activities,
+    toolTaskQueue: config.taskQueues.tools,
+    maxConcurrentToolCalls: config.worker.maxConcurrentToolCalls,
     maxConcurrentClaudeCalls: config.worker.maxConcurrentClaudeCalls,
     maxResponseChars: config.claude.maxResponseChars,
     maxClaudeCallsPerSecond: config.scheduling.claudeMaxRps,
@@ -110,7 +121,8 @@ export async function createWorkflowWorker(options: WorkflowWorkerOptions): Prom
 
 /**
  * Creates a worker that runs the Claude-calling activities only, on its own task queue, so this
- * fleet scales independently of the workflow workers.
+ * fleet scales independently of the workflow workers. It also registers `runTool`, for tool calls
+ * scheduled on this queue by jobs submitted before tools had their own.
  */
 export async function createActivityWorker(options: ActivityWorkerOptions): Promise<Worker> {
   const worker = await Worker.create({
@@ -140,6 +152,43 @@ export async function createActivityWorker(options: ActivityWorkerOptions): Prom
     taskQueue: options.taskQueue,
     slotType: 'activity',
     max: options.maxConcurrentClaudeCalls,
+    used: () => worker.getStatus().numInFlightActivities,
+  });
+  return worker;
+}
+
+/**
+ * Creates the workers of an activity-worker process: the Claude worker and, when a tool queue is
+ * configured, the tool worker beside it on the same connection.
+ */
+export async function createActivityWorkers(options: ActivityWorkerOptions): Promise<Worker[]> {
+  const workers = [await createActivityWorker(options)];
+  if (options.toolTaskQueue) workers.push(await createToolWorker(options));
+  return workers;
+}
+
+/** Creates the worker of the tool queue: it runs `runTool` only. */
+async function createToolWorker(options: ActivityWorkerOptions): Promise<Worker> {
+  const taskQueue = options.toolTaskQueue!;
+  const maxConcurrent = options.maxConcurrentToolCalls ?? 100;
+  const worker = await Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue,
+    ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    ...workerTracingOptions(options.tracing, 'activity'),
+    activities: createToolActivities({
+      logger: options.logger,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+    }),
+    maxConcurrentActivityTaskExecutions: maxConcurrent,
+    shutdownGraceTime: options.shutdownGraceMs,
+  });
+  options.metrics?.addSlotSource({
+    taskQueue,
+    slotType: 'activity',
+    max: maxConcurrent,
     used: () => worker.getStatus().numInFlightActivities,
   });
   return worker;

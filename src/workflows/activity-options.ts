@@ -1,4 +1,8 @@
-import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  type ActivityOptions,
+  type LocalActivityOptions,
+} from '@temporalio/workflow';
 import {
   NON_RETRYABLE_FAILURE_TYPES,
   toTemporalPriority,
@@ -82,3 +86,14 @@ export function toolCallOptions(
     },
   };
 }
+
+/**
+ * Options of the local activity that adds a plain chat job's tokens to the user's ledger. It
+ * retries through a short Temporal outage; after five minutes the job completes without it (its
+ * answer is not held back by accounting) and the workflow logs the loss.
+ */
+export const usageReportOptions: LocalActivityOptions = {
+  startToCloseTimeout: '10 seconds',
+  scheduleToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' },
+};

@@ -149,7 +149,7 @@ async function runToolCall(
 ): Promise<ToolCallStep> {
   const policy = input.tools.policies[use.name] ?? input.tools.defaultPolicy;
   const { runTool } = proxyActivities<Activities>(
-    toolCallOptions(policy, input.activityTaskQueue, input.priority),
+    toolCallOptions(policy, input.tools.taskQueue ?? input.activityTaskQueue, input.priority),
   );
   const startedAt = new Date().toISOString();
   const base = {

@@ -15,9 +15,11 @@ import {
   type ChatJobInput,
   type ChatJobState,
   type JobError,
+  type ModelUsageTotals,
 } from '../shared';
 import { claudeCallOptions } from './activity-options';
 import { WORKFLOW_PATCHES } from './patches';
+import { addUsage, reportUsageLocally } from './usage-reporting';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -66,6 +68,11 @@ export async function chatWorkflow(input: ChatJobInput): Promise<ChatJobState> {
     state.startedAt = result.startedAt;
     state.completedAt = result.finishedAt;
     if (result.truncated) state.truncated = true;
+    if (input.reportUsage) {
+      const byModel: Record<string, ModelUsageTotals> = {};
+      addUsage(byModel, result.model, result.usage);
+      await reportUsageLocally(input.userId, { jobId: input.jobId, byModel });
+    }
     return state;
   } catch (err) {
     // `new Date()` inside a workflow is the deterministic workflow-task time, safe to record.

@@ -2,7 +2,10 @@ import {
   CancellationScope,
   ParentClosePolicy,
   getExternalWorkflowHandle,
+  log,
+  proxyLocalActivities,
   startChild,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
@@ -13,6 +16,11 @@ import {
   type TokenUsage,
   type UsageRecord,
 } from '../shared';
+import type { createControlActivities } from '../activities/control';
+import { usageReportOptions } from './activity-options';
+
+const { recordUsage } =
+  proxyLocalActivities<ReturnType<typeof createControlActivities>>(usageReportOptions);
 
 /** Adds one model call's tokens to per-model totals. */
 export function addUsage(
@@ -60,6 +68,26 @@ export async function reportUsage(
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       await getExternalWorkflowHandle(workflowId).signal(recordUsageSignal, record);
+    }
+  });
+}
+
+/**
+ * Sends a plain chat job's usage to the user's ledger from a local activity (Signal-With-Start),
+ * so counting it adds one marker event to the job's history and no extra workflow task; the
+ * ledger drops the duplicate a retried local activity may deliver. If the ledger stays
+ * unreachable past the activity's deadline the job still completes, and the loss is logged.
+ */
+export async function reportUsageLocally(userId: string, record: UsageRecord): Promise<void> {
+  if (Object.keys(record.byModel).length === 0) return;
+  await CancellationScope.nonCancellable(async () => {
+    try {
+      await recordUsage({ userId, workflowTaskQueue: workflowInfo().taskQueue, record });
+    } catch (err) {
+      log.warn('usage not recorded in the ledger', {
+        jobId: record.jobId,
+        error: err instanceof Error ? err.message : String(err),
+      });
     }
   });
 }

@@ -18,8 +18,15 @@ import {
 const MAX_RECORDS_PER_RUN = 1_000;
 
 /**
+ * Job ids remembered for de-duplication. A duplicate comes from an activity retried seconds after
+ * its first delivery, so a window far smaller than a day's jobs is enough; it is carried across
+ * continue-as-new, so it must stay small (about 40 bytes per id).
+ */
+const RECENT_JOB_IDS = 2_000;
+
+/**
  * A user's usage ledger: one long-lived workflow per user (`usage~<user>`), fed one signal per
- * finished job. Its totals are durable (they live in Temporal, across API and worker restarts)
+ * finished job (each job counted once, even if its record arrives twice). Its totals are durable (they live in Temporal, across API and worker restarts)
  * and are copied into the memo after each batch of signals, so `GET /users/:id/usage` reads them
  * with a `describe` that needs no worker and replays nothing. It never closes on its own (an
  * idle workflow costs nothing); it continues-as-new to keep its history short.
@@ -28,7 +35,12 @@ export async function usageWorkflow(input: UsageWorkflowInput): Promise<void> {
   const totals: UserUsageTotals = input.totals ?? { userId: input.userId, jobs: 0, byModel: {} };
   let records = 0;
   let dirty = false;
+  // Insertion-ordered: the oldest ids are dropped first.
+  const recent = new Set(input.recentJobIds ?? []);
   const apply = (record: UsageRecord) => {
+    if (recent.has(record.jobId)) return;
+    recent.add(record.jobId);
+    if (recent.size > RECENT_JOB_IDS) recent.delete(recent.values().next().value as string);
     totals.jobs += 1;
     for (const [model, usage] of Object.entries(record.byModel)) {
       const t = (totals.byModel[model] ??= {
@@ -59,7 +71,11 @@ export async function usageWorkflow(input: UsageWorkflowInput): Promise<void> {
     }
     if (records >= MAX_RECORDS_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof usageWorkflow>({ userId: input.userId, totals });
+      await continueAsNew<typeof usageWorkflow>({
+        userId: input.userId,
+        totals,
+        recentJobIds: [...recent],
+      });
     }
     await condition(() => dirty);
   }

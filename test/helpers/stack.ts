@@ -19,7 +19,7 @@ import { StreamHub } from '../../src/streaming/stream-hub';
 import { startStreamServer } from '../../src/streaming/stream-server';
 import {
   activityWorkerSettings,
-  createActivityWorker,
+  createActivityWorkers,
   createWorkflowWorker,
 } from '../../src/worker/create-workers';
 import { testTemporal, uniqueTaskQueue } from './temporal';
@@ -79,6 +79,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     LOG_PRETTY: 'false',
     WORKFLOW_TASK_QUEUE: uniqueTaskQueue('wf'),
     ACTIVITY_TASK_QUEUE: uniqueTaskQueue('claude'),
+    TOOL_TASK_QUEUE: uniqueTaskQueue('tools'),
     ANTHROPIC_BASE_URL: fake.url,
     CLAUDE_INITIAL_RETRY_MS: '100',
     CLAUDE_MAX_RETRY_MS: '2000',
@@ -124,13 +125,13 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     ];
     if (options.inProcessActivities !== false) {
       workers.push(
-        await createActivityWorker({
+        ...(await createActivityWorkers({
           ...base,
           ...activityWorkerSettings(config),
           anthropic: createAnthropicClient({ baseURL: fake.url, timeoutMs: 30_000 }),
           logger,
           streams,
-        }),
+        })),
       );
     }
     running = Promise.all(workers.map((worker) => worker.run()));

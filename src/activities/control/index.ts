@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { recordUsage } from './record-usage';
 
 /** Input of {@link createControlActivities}' `setQueueRateLimit`. */
 export interface SetQueueRateLimitInput {
@@ -19,8 +20,11 @@ export interface CoolDownQueueInput {
 /** TaskQueueType.ACTIVITY in Temporal's API: rate limits apply to activity dispatch. */
 const TASK_QUEUE_TYPE_ACTIVITY = 2;
 
+export type { RecordUsageInput } from './record-usage';
+
 /**
- * Control-plane activities run by workflow workers. They use the worker's own Temporal client
+ * Control-plane activities run by workflow workers (the rate governor's, and the usage ledger's
+ * local activity). They use the worker's own Temporal client
  * (the activity context's), so they need no extra connection or configuration.
  */
 export function createControlActivities() {
@@ -43,6 +47,7 @@ export function createControlActivities() {
   }
 
   return {
+    recordUsage,
     /**
      * Multiplicative decrease: throttles the queue to `factor` × its recent dispatch rate (at
      * least `floorRps`), so a fleet running at 40/s slows to 20/s rather than to a crawl, while a
