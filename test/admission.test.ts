@@ -96,12 +96,18 @@ it('caps one user’s queued + running jobs with 429 and Retry-After, without af
   const stack = await startTestStack({ workers: false, env: { USER_MAX_ACTIVE_JOBS: '3' } });
   try {
     for (let i = 0; i < 3; i += 1) {
+      // Agent jobs count towards the cap like plain ones.
       const res = await postJson(`${stack.apiUrl}/chat`, {
         user_id: 'capped-user',
         message: `job ${i}`,
+        ...(i === 2 ? { tools: true } : {}),
       });
       expect(res.status).toBe(202);
     }
+    // Let the API's cached count (2 s) expire once visibility shows all three, so the refusal
+    // below comes from the visibility query itself, which must count the agent job too.
+    expect(await started(stack, 3)).toBe(3);
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
     const refused = await postJson<{ error: string }>(`${stack.apiUrl}/chat`, {
       user_id: 'capped-user',
       message: 'one too many',
@@ -112,6 +118,62 @@ it('caps one user’s queued + running jobs with 429 and Retry-After, without af
     expect(await started(stack, 3)).toBe(3);
     const other = await postJson(`${stack.apiUrl}/chat`, { user_id: 'other-user', message: 'hi' });
     expect(other.status).toBe(202);
+  } finally {
+    await stack.close();
+  }
+});
+
+it('refuses a user past the daily token budget with 429 until midnight UTC, shown in usage', async () => {
+  const stack = await startTestStack({
+    // One token: the first job spends it. No reading is reused, so the next POST sees it.
+    env: { USER_DAILY_TOKEN_BUDGET: '1', ADMISSION_CACHE_MS: '0' },
+  });
+  try {
+    const user = `budget-${randomUUID().slice(0, 8)}`;
+    stack.fake.reset();
+    const first = await postJson<JobBody>(`${stack.apiUrl}/chat?wait=20s`, {
+      user_id: user,
+      message: 'What is 2 + 2?',
+    });
+    expect(first.body.status).toBe('completed');
+    const [call] = stack.fake.calls();
+    const spent = call!.inputTokens + call!.outputTokens;
+    const usage = await pollUntil<{
+      today: { date: string; jobs: number; tokens: number; budget?: number; remaining?: number };
+    }>(`${stack.apiUrl}/users/${user}/usage`, (u) => u.today.jobs === 1);
+    expect(usage.today).toEqual({
+      date: new Date().toISOString().slice(0, 10),
+      jobs: 1,
+      tokens: spent,
+      budget: 1,
+      remaining: 0,
+    });
+
+    const refused = await postJson<{ error: string; message: string }>(`${stack.apiUrl}/chat`, {
+      user_id: user,
+      message: 'one more',
+    });
+    expect(refused.status).toBe(429);
+    expect(refused.body.error).toBe('daily_token_budget_exceeded');
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    const now = new Date();
+    const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(Math.ceil((midnight - now.getTime()) / 1000) + 1);
+    // Agent jobs are refused too: the budget is the user's, whatever the job kind.
+    const agent = await postJson<{ error: string }>(`${stack.apiUrl}/chat`, {
+      user_id: user,
+      message: 'What is 3 * 3?',
+      tools: true,
+    });
+    expect(agent.status).toBe(429);
+    // Another user has their own budget.
+    const other = await postJson(`${stack.apiUrl}/chat`, { user_id: `${user}-b`, message: 'hi' });
+    expect(other.status).toBe(202);
+    const metrics = await fetch(`${stack.apiUrl}/metrics`).then((res) => res.text());
+    expect(metrics).toMatch(
+      /agent_fleet_job_admission_refusals_total\{reason="token_budget"\} 2\b/,
+    );
   } finally {
     await stack.close();
   }

@@ -267,9 +267,19 @@ describe('/metrics', () => {
     expect(sumOf(samples, 'agent_fleet_claude_time_to_first_token_seconds_count')).toBe(2);
     expect(sumOf(samples, 'agent_fleet_claude_schedule_to_start_seconds_count')).toBe(4);
     expect(sumOf(samples, 'agent_fleet_claude_calls_in_flight')).toBe(0);
-    expect(sumOf(samples, 'agent_fleet_worker_slots_max', { slot_type: 'activity' })).toBe(
-      MAX_CLAUDE_CALLS,
-    );
+    // Model-call slots and, beside them, the tool worker's own (default 100).
+    expect(
+      sumOf(samples, 'agent_fleet_worker_slots_max', {
+        slot_type: 'activity',
+        task_queue: queues.activities,
+      }),
+    ).toBe(MAX_CLAUDE_CALLS);
+    expect(
+      sumOf(samples, 'agent_fleet_worker_slots_max', {
+        slot_type: 'activity',
+        task_queue: queues.tools,
+      }),
+    ).toBe(100);
   });
 
   it('the workflow worker reports its slots and the Temporal SDK exports its own metrics', async () => {

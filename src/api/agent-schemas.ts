@@ -112,6 +112,17 @@ export const userUsageViewSchema = z
     cost_usd: z.number(),
     unpriced_models: z.boolean().optional(),
     by_model: z.record(z.string(), modelTotalsSchema),
+    /**
+     * Today (UTC) against the daily token budget: tokens are input + cache writes + output;
+     * `budget` and `remaining` appear when a budget is configured.
+     */
+    today: z.object({
+      date: z.string(),
+      jobs: z.number().int(),
+      tokens: z.number().int(),
+      budget: z.number().int().optional(),
+      remaining: z.number().int().optional(),
+    }),
     updated_at: z.string().optional(),
   })
   .openapi('UserUsage');

@@ -38,6 +38,7 @@ import {
 } from '../shared';
 import type { agentWorkflow, conversationWorkflow } from '../workflows';
 import type { ConversationView, UserUsageView } from './agent-schemas';
+import { utcDay } from './admission/token-budget';
 import { HttpError } from './http-error';
 import type { SubmitResult } from './job-service';
 import {
@@ -447,7 +448,21 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
       cost_usd: sum.cost_usd,
       ...(unpriced ? { unpriced_models: true } : {}),
       by_model: byModel,
+      today: todayView(totals),
       ...(totals?.updatedAt ? { updated_at: totals.updatedAt } : {}),
+    };
+  }
+
+  /** Today's (UTC) jobs and tokens, and what is left of the daily budget if one is set. */
+  function todayView(totals: UserUsageTotals | undefined): UserUsageView['today'] {
+    const date = utcDay(new Date());
+    const day = totals?.days?.[date] ?? { jobs: 0, tokens: 0 };
+    const budget = config.scheduling.userDailyTokenBudget;
+    return {
+      date,
+      jobs: day.jobs,
+      tokens: day.tokens,
+      ...(budget > 0 ? { budget, remaining: Math.max(0, budget - day.tokens) } : {}),
     };
   }
 

@@ -83,6 +83,8 @@ export interface AppConfig {
     admissionCacheMs: number;
     /** Cap on one user's queued + running jobs (0 = none). */
     userMaxActiveJobs: number;
+    /** Tokens one user may use per UTC day, read from the usage ledger (0 = no budget). */
+    userDailyTokenBudget: number;
     /** Fairness weight per user (or tier); others weigh 1. */
     fairnessWeights: Record<string, number>;
   };
@@ -254,6 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       },
       admissionCacheMs: e.ADMISSION_CACHE_MS,
       userMaxActiveJobs: e.USER_MAX_ACTIVE_JOBS,
+      userDailyTokenBudget: e.USER_DAILY_TOKEN_BUDGET,
       fairnessWeights: e.FAIRNESS_WEIGHTS_JSON ?? {},
     },
     agent: {

@@ -93,6 +93,8 @@ export const envSchema = z.object({
   ADMISSION_MAX_BACKLOG_HIGH: int(0, 100_000_000).optional(),
   ADMISSION_CACHE_MS: int(0, 60_000).default(1_000),
   USER_MAX_ACTIVE_JOBS: int(0, 10_000_000).default(1_000),
+  /** Tokens (input + cache writes + output) one user may use per UTC day; 0 = no budget. */
+  USER_DAILY_TOKEN_BUDGET: int(0, 1_000_000_000_000).default(0),
   FAIRNESS_WEIGHTS_JSON: fairnessWeightsFromJson.optional(),
 
   API_KEYS: z.string().min(1).optional(),

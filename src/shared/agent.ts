@@ -214,6 +214,25 @@ export interface ModelUsageTotals {
 export interface UsageRecord {
   jobId: string;
   byModel: Record<string, ModelUsageTotals>;
+  /** ISO-8601 time the job finished: the UTC day it is counted on (absent in older records). */
+  at?: string;
+}
+
+/** One UTC day of a user's usage, for the daily token budget. */
+export interface DailyUsage {
+  jobs: number;
+  /** Tokens counted against the budget: input + cache writes + output (cache reads are not). */
+  tokens: number;
+}
+
+/** Days of usage the ledger keeps (today, and a week back for operators). */
+export const USAGE_DAYS_KEPT = 8;
+
+/** Tokens of a model's totals that count against the daily budget. */
+export function budgetTokens(usage: Omit<ModelUsageTotals, 'calls'>): number {
+  // Cache reads cost a tenth of input and, like Anthropic's own input-rate limits, do not count:
+  // a budget must never punish the caching that makes long conversations cheap.
+  return usage.input_tokens + usage.cache_creation_input_tokens + usage.output_tokens;
 }
 
 /** A user's usage totals, kept by the ledger workflow. */
@@ -221,6 +240,8 @@ export interface UserUsageTotals {
   userId: string;
   jobs: number;
   byModel: Record<string, ModelUsageTotals>;
+  /** Per UTC day (`YYYY-MM-DD`), the last {@link USAGE_DAYS_KEPT} days with usage. */
+  days?: Record<string, DailyUsage>;
   updatedAt?: string;
 }
 

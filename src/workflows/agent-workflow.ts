@@ -116,11 +116,19 @@ export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState
       });
     }
     state.status = 'completed';
-    await reportUsage(input.userId, input.workflowTaskQueue, { jobId: input.jobId, byModel });
+    await reportUsage(input.userId, input.workflowTaskQueue, {
+      jobId: input.jobId,
+      byModel,
+      ...(state.completedAt ? { at: state.completedAt } : {}),
+    });
     return state;
   } catch (err) {
     state.completedAt = new Date().toISOString();
-    await reportUsage(input.userId, input.workflowTaskQueue, { jobId: input.jobId, byModel });
+    await reportUsage(input.userId, input.workflowTaskQueue, {
+      jobId: input.jobId,
+      byModel,
+      ...(state.completedAt ? { at: state.completedAt } : {}),
+    });
     if (isCancellation(err)) {
       state.status = 'cancelled';
       throw err;

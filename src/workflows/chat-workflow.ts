@@ -71,7 +71,11 @@ export async function chatWorkflow(input: ChatJobInput): Promise<ChatJobState> {
     if (input.reportUsage) {
       const byModel: Record<string, ModelUsageTotals> = {};
       addUsage(byModel, result.model, result.usage);
-      await reportUsageLocally(input.userId, { jobId: input.jobId, byModel });
+      await reportUsageLocally(input.userId, {
+        jobId: input.jobId,
+        byModel,
+        at: result.finishedAt,
+      });
     }
     return state;
   } catch (err) {

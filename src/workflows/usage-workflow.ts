@@ -7,6 +7,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import {
+  USAGE_DAYS_KEPT,
+  budgetTokens,
   getUsageQuery,
   recordUsageSignal,
   type UsageRecord,
@@ -56,7 +58,17 @@ export async function usageWorkflow(input: UsageWorkflowInput): Promise<void> {
       t.cache_creation_input_tokens += usage.cache_creation_input_tokens;
       t.cache_read_input_tokens += usage.cache_read_input_tokens;
     }
-    totals.updatedAt = new Date().toISOString();
+    // The day comes from the record (when the job finished); older records have none, and then
+    // the workflow-task time — deterministic on replay — stands in.
+    const now = new Date().toISOString();
+    const day = (record.at ?? now).slice(0, 10);
+    const days = (totals.days ??= {});
+    const today = (days[day] ??= { jobs: 0, tokens: 0 });
+    today.jobs += 1;
+    for (const usage of Object.values(record.byModel)) today.tokens += budgetTokens(usage);
+    const kept = Object.keys(days).sort().slice(-USAGE_DAYS_KEPT);
+    for (const old of Object.keys(days)) if (!kept.includes(old)) delete days[old];
+    totals.updatedAt = now;
     records += 1;
     dirty = true;
   };

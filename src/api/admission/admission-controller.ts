@@ -1,9 +1,15 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../../config';
-import { CHAT_WORKFLOW_TYPE, SEARCH_ATTRIBUTES, type PriorityLevel } from '../../shared';
+import {
+  AGENT_WORKFLOW_TYPE,
+  CHAT_WORKFLOW_TYPE,
+  SEARCH_ATTRIBUTES,
+  type PriorityLevel,
+} from '../../shared';
 import { HttpError } from '../http-error';
 import { describeTaskQueueLoad, type TaskQueueLoad } from './task-queue-stats';
+import { createTokenBudget } from './token-budget';
 
 /** What `GET /queues` shows of admission. */
 export interface AdmissionSnapshot {
@@ -20,7 +26,10 @@ export interface AdmissionSnapshot {
 
 /** Decides whether a submission may start a job. */
 export interface AdmissionController {
-  /** Throws 503 (backlog) or 429 (per-user cap), each with Retry-After; resolves to admit. */
+  /**
+   * Throws 503 (backlog) or 429 (per-user cap or daily token budget), each with Retry-After;
+   * resolves to admit.
+   */
   admit(userId: string, priority: PriorityLevel): Promise<void>;
   /** Counts an accepted job towards the user's cap until the next fresh count. */
   accepted(userId: string): void;
@@ -33,7 +42,7 @@ export interface AdmissionDeps {
   config: AppConfig;
   logger: Logger;
   /** Called with the reason whenever a request is refused (for metrics). */
-  onRefused?: (reason: 'overloaded' | 'user_cap') => void;
+  onRefused?: (reason: 'overloaded' | 'user_cap' | 'token_budget') => void;
 }
 
 const PRIORITY_NAME = { 1: 'high', 2: 'medium', 3: 'normal' } as const;
@@ -64,6 +73,16 @@ export function createAdmissionController(deps: AdmissionDeps): AdmissionControl
   let reading: { at: number; queues: TaskQueueLoad[]; error?: string } | undefined;
   let inFlight: Promise<void> | undefined;
   const userCounts = new Map<string, { at: number; count: number }>();
+  const budget =
+    scheduling.userDailyTokenBudget > 0
+      ? createTokenBudget({
+          client,
+          logger,
+          dailyTokens: scheduling.userDailyTokenBudget,
+          cacheMs: scheduling.admissionCacheMs,
+          rpcTimeoutMs: config.http.temporalRpcTimeoutMs,
+        })
+      : undefined;
 
   async function refresh(): Promise<void> {
     try {
@@ -122,7 +141,9 @@ export function createAdmissionController(deps: AdmissionDeps): AdmissionControl
     }
     try {
       // user ids are validated to [A-Za-z0-9._@:+-], so they are safe inside the quoted literal.
-      const query = `${SEARCH_ATTRIBUTES.userId.name} = '${userId}' AND ExecutionStatus = 'Running' AND WorkflowType = '${CHAT_WORKFLOW_TYPE}'`;
+      // Jobs of every kind count (conversation turns are agent jobs); a conversation itself,
+      // idle between turns, does not.
+      const query = `${SEARCH_ATTRIBUTES.userId.name} = '${userId}' AND ExecutionStatus = 'Running' AND WorkflowType IN ('${CHAT_WORKFLOW_TYPE}', '${AGENT_WORKFLOW_TYPE}')`;
       const { count } = await client.withDeadline(
         Date.now() + config.http.temporalRpcTimeoutMs,
         () => client.workflow.count(query),
@@ -167,6 +188,14 @@ export function createAdmissionController(deps: AdmissionDeps): AdmissionControl
             undefined,
             { 'Retry-After': '5' },
           );
+        }
+      }
+      if (budget) {
+        try {
+          await budget.check(userId);
+        } catch (err) {
+          deps.onRefused?.('token_budget');
+          throw err;
         }
       }
     },
