@@ -231,3 +231,60 @@ it('truncates a reply over MAX_RESPONSE_CHARS and flags it instead of failing', 
   expect(job.response).toHaveLength(1000);
   expect((job as JobBody & { truncated?: boolean }).truncated).toBe(true);
 });
+
+describe('overload fallback: after N 529s in a row, the call moves to the fallback model', () => {
+  const FALLBACK = 'claude-fallback-test';
+  let fb: TestStack;
+
+  beforeAll(async () => {
+    fb = await startTestStack({
+      env: { CLAUDE_FALLBACK_MODEL: FALLBACK, CLAUDE_FALLBACK_AFTER_OVERLOADED: '2' },
+    });
+  });
+
+  afterAll(async () => {
+    await fb.close();
+  });
+
+  async function run(body: Record<string, unknown>, directive: string) {
+    const key = randomUUID();
+    const res = await postJson<JobBody & { model?: string; model_fallback?: boolean }>(
+      `${fb.apiUrl}/chat?wait=30s`,
+      {
+        user_id: 'fallback-user',
+        ...body,
+        message: `${String(body.message)} [[fake key=${key} ${directive}]]`,
+      },
+    );
+    expect(res.status).toBe(200);
+    return { job: res.body, models: fb.fake.callsForKey(key).map((c) => c.model) };
+  }
+
+  it('moves a chat job to the fallback after two 529s and stays there; the view says so', async () => {
+    const primary = fb.config.claude.model.model;
+    const { job, models } = await run({ message: 'What is 2 * 5?' }, 'fail=529,529,529');
+    expect(models).toEqual([primary, primary, FALLBACK, FALLBACK]);
+    expect(job).toMatchObject({
+      status: 'completed',
+      model: FALLBACK,
+      model_fallback: true,
+      attempts: 4,
+    });
+  });
+
+  it('counts only consecutive 529s: another answer in between keeps the requested model', async () => {
+    const primary = fb.config.claude.model.model;
+    const { job, models } = await run({ message: 'What is 3 * 5?' }, 'fail=529,500,529');
+    expect(models).toEqual([primary, primary, primary, primary]);
+    expect(job.status).toBe('completed');
+    expect(job.model).toBe(primary);
+    expect(job.model_fallback).toBeUndefined();
+  });
+
+  it('moves an agent model call to the fallback too, visible in its step', async () => {
+    const { job, models } = await run({ message: 'Hello there', tools: true }, 'fail=529,529');
+    expect(models.slice(2)).toEqual([FALLBACK]);
+    const steps = (job as JobBody & { steps?: { type: string; model?: string }[] }).steps;
+    expect(steps?.[0]).toMatchObject({ type: 'model_call', model: FALLBACK });
+  });
+});

@@ -115,10 +115,17 @@ it('SIGTERM lets an in-flight call finish within the grace time, then the worker
 });
 
 it('a call still running when the grace time ends is retried on another worker, not lost', async () => {
-  const leaving = await activityWorker({ WORKER_SHUTDOWN_GRACE_MS: '500' });
+  // Both workers poll before the job exists (a worker started mid-call could take longer to start
+  // than the call takes on a loaded machine); the one that picks the call up is the one stopped.
+  const workers = [
+    await activityWorker({ WORKER_SHUTDOWN_GRACE_MS: '500' }),
+    await activityWorker({ WORKER_SHUTDOWN_GRACE_MS: '500' }),
+  ];
   const { jobId, key } = await submitSlow(6);
-  await streamingWorkerPid(jobId, key);
-  const staying = await activityWorker();
+  const pid = await streamingWorkerPid(jobId, key);
+  const leaving = workers.find((worker) => worker.child.pid === pid)!;
+  const staying = workers.find((worker) => worker !== leaving)!;
+  expect(leaving).toBeDefined();
   leaving.child.kill('SIGTERM');
   expect(await leaving.exited()).toEqual({ code: 0, signal: null });
   const job = await pollUntil<JobBody>(`${stack.apiUrl}/chat/${jobId}`, isFinished, 60_000);

@@ -17,6 +17,7 @@ import {
   modelCallFailure,
   type RateGovernorTarget,
 } from './model-call-failure';
+import { chooseModel, recordOverloadOutcome, type OverloadState } from './overload-fallback';
 import type { ToolRegistry } from './tools/registry';
 
 /** Input of one model call of the agent loop: everything needed to repeat it on retry. */
@@ -47,7 +48,7 @@ export interface CallClaudeAgentDeps {
 }
 
 /** Heartbeat details: progress, and where the API can read this call's live text. */
-export interface AgentCallProgress {
+export interface AgentCallProgress extends OverloadState {
   phase: 'waiting' | 'streaming';
   outputChunks: number;
   call: number;
@@ -102,8 +103,11 @@ export function createCallClaudeAgent(deps: CallClaudeAgentDeps) {
       attempt,
     });
     const startedAt = new Date();
+    const choice = chooseModel(ctx, input.model);
+    if (choice.fallback)
+      log.warn({ model: choice.model }, 'Claude overloaded: using the fallback model');
     const recorder = recordClaudeCall(deps.metrics, {
-      model: input.model.model,
+      model: choice.model,
       attempt,
       priorityKey: ctx.info.priority?.priorityKey,
       scheduledAtMs: ctx.info.currentAttemptScheduledTimestampMs,
@@ -111,7 +115,12 @@ export function createCallClaudeAgent(deps: CallClaudeAgentDeps) {
     });
     const key = streamKey(input.jobId, input.call, attempt);
     const hub = deps.streams;
-    const progress: AgentCallProgress = { phase: 'waiting', outputChunks: 0, call: input.call };
+    const progress: AgentCallProgress = {
+      phase: 'waiting',
+      outputChunks: 0,
+      call: input.call,
+      ...choice.state,
+    };
     if (hub?.baseUrl) {
       hub.open(key);
       progress.streamUrl = streamUrl(hub.baseUrl, input.jobId, input.call, attempt);
@@ -140,7 +149,7 @@ export function createCallClaudeAgent(deps: CallClaudeAgentDeps) {
           : tool,
       );
       const params: Anthropic.MessageStreamParams = {
-        model: input.model.model,
+        model: choice.model,
         max_tokens: input.model.maxTokens,
         ...(system ? { system } : {}),
         messages: toParams(input.messages, input.promptCaching),
@@ -207,7 +216,7 @@ export function createCallClaudeAgent(deps: CallClaudeAgentDeps) {
         ...(truncated ? { truncated } : {}),
       };
     } catch (err) {
-      throw modelCallFailure(err, {
+      const failure = modelCallFailure(err, {
         ctx,
         attempt,
         startedAt,
@@ -216,6 +225,8 @@ export function createCallClaudeAgent(deps: CallClaudeAgentDeps) {
         label: 'agent model call',
         rateGovernor: deps.rateGovernor,
       });
+      recordOverloadOutcome(ctx, progress, choice.state, failure);
+      throw failure;
     } finally {
       clearInterval(timer);
       hub?.end(key);

@@ -13,6 +13,7 @@ import {
   modelCallFailure,
   type RateGovernorTarget,
 } from './model-call-failure';
+import { chooseModel, recordOverloadOutcome, type OverloadState } from './overload-fallback';
 
 /** Input of one model call: everything needed to repeat it identically on retry. */
 export interface CallClaudeInput {
@@ -41,7 +42,7 @@ export interface CallClaudeDeps {
 }
 
 /** Progress recorded with each heartbeat (visible in the Web UI's pending activity). */
-interface CallProgress {
+interface CallProgress extends OverloadState {
   phase: 'waiting' | 'streaming';
   outputChunks: number;
   /** A plain chat job makes one model call: call 0 of `GET /chat/:id/events`. */
@@ -69,14 +70,15 @@ export function createCallClaude(deps: CallClaudeDeps) {
       attempt,
     });
     const startedAt = new Date();
+    const choice = chooseModel(ctx, input.model);
     const recorder = recordClaudeCall(deps.metrics, {
-      model: input.model.model,
+      model: choice.model,
       attempt,
       priorityKey: ctx.info.priority?.priorityKey,
       scheduledAtMs: ctx.info.currentAttemptScheduledTimestampMs,
       startedAtMs: startedAt.getTime(),
     });
-    const progress: CallProgress = { phase: 'waiting', outputChunks: 0, call: 0 };
+    const progress: CallProgress = { phase: 'waiting', outputChunks: 0, call: 0, ...choice.state };
     // Live text for SSE, as agent calls do: announced in the first heartbeat (sent at once), read
     // by the API straight from this worker — never a history event per token.
     const hub = deps.streams;
@@ -91,20 +93,22 @@ export function createCallClaude(deps: CallClaudeDeps) {
       heartbeatIntervalMs(heartbeatTimeoutMs),
     );
     // The user's text may be personal data: only at debug level, never by default.
-    log.debug({ model: input.model.model, message: input.message }, 'model call started');
+    log.debug({ model: choice.model, message: input.message }, 'model call started');
+    if (choice.fallback)
+      log.warn({ model: choice.model }, 'Claude overloaded: using the fallback model');
     // A child of the activity's span (no-op unless tracing is on): the last hop of the trace.
     const span = trace.getTracer(TRACER_NAME).startSpan('claude.messages.stream', {
       kind: SpanKind.CLIENT,
       attributes: {
         'gen_ai.system': 'anthropic',
-        'gen_ai.request.model': input.model.model,
+        'gen_ai.request.model': choice.model,
         attempt,
       },
     });
     try {
       const stream = deps.anthropic.messages.stream(
         {
-          model: input.model.model,
+          model: choice.model,
           max_tokens: input.model.maxTokens,
           ...(input.model.system ? { system: input.model.system } : {}),
           messages: [{ role: 'user', content: input.message }],
@@ -161,6 +165,7 @@ export function createCallClaude(deps: CallClaudeDeps) {
         startedAt: startedAt.toISOString(),
         finishedAt: finishedAt.toISOString(),
         ...(truncated ? { truncated } : {}),
+        ...(choice.fallback ? { fallback: true } : {}),
       };
     } catch (err) {
       const failure = modelCallFailure(err, {
@@ -175,6 +180,7 @@ export function createCallClaude(deps: CallClaudeDeps) {
       if (failure instanceof ApplicationFailure) {
         span.setStatus({ code: SpanStatusCode.ERROR, message: failure.type ?? 'error' });
       }
+      recordOverloadOutcome(ctx, progress, choice.state, failure);
       throw failure;
     } finally {
       span.end();

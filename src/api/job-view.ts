@@ -86,6 +86,7 @@ export function toJobView(state: ChatJobState, prices?: PriceTable): JobView {
     ...(state.startedAt ? { started_at: state.startedAt } : {}),
     ...(state.completedAt ? { completed_at: state.completedAt } : {}),
     ...(state.truncated ? { truncated: true } : {}),
+    ...(state.fallback ? { model_fallback: true } : {}),
     ...(agent.kind === 'agent' && state.stopReason !== undefined
       ? { stop_reason: state.stopReason }
       : {}),

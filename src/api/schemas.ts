@@ -128,6 +128,9 @@ export const jobViewSchema = z
       .boolean()
       .optional()
       .openapi({ description: 'The reply was cut to the configured maximum' }),
+    model_fallback: z.boolean().optional().openapi({
+      description: 'Claude was overloaded and the configured fallback model (`model`) answered',
+    }),
     stop_reason: z.string().nullable().optional(),
     cost_usd: z
       .number()

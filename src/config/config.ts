@@ -223,6 +223,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
         model: e.CLAUDE_MODEL,
         maxTokens: e.CLAUDE_MAX_TOKENS,
         system: e.CLAUDE_SYSTEM_PROMPT,
+        ...(e.CLAUDE_FALLBACK_MODEL
+          ? {
+              fallback: {
+                model: e.CLAUDE_FALLBACK_MODEL,
+                afterOverloaded: e.CLAUDE_FALLBACK_AFTER_OVERLOADED,
+              },
+            }
+          : {}),
       },
       policy: {
         maxAttempts: e.CLAUDE_MAX_ATTEMPTS,

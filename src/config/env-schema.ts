@@ -63,6 +63,9 @@ export const envSchema = z.object({
   CLAUDE_MODEL: z.string().min(1).default('claude-sonnet-4-6'),
   CLAUDE_MAX_TOKENS: int(1, 128_000).default(1024),
   CLAUDE_SYSTEM_PROMPT: z.string().min(1).optional(),
+  /** Overload fallback: the model a call moves to after this many 529s in a row (off if unset). */
+  CLAUDE_FALLBACK_MODEL: z.string().min(1).optional(),
+  CLAUDE_FALLBACK_AFTER_OVERLOADED: int(1, 100).default(3),
 
   CLAUDE_MAX_ATTEMPTS: int(1, 1000).default(20),
   CLAUDE_INITIAL_RETRY_MS: int(10, 600_000).default(1_000),

@@ -65,6 +65,11 @@ export interface ModelSettings {
   model: string;
   maxTokens: number;
   system?: string;
+  /**
+   * Overload fallback: after `afterOverloaded` 529 answers in a row, the call moves to `model`
+   * for its remaining attempts (absent: 529s are retried on the same model).
+   */
+  fallback?: { model: string; afterOverloaded: number };
 }
 
 /** Everything a chat workflow needs; it is the workflow's only input (it reads no environment). */
@@ -110,6 +115,8 @@ export interface ClaudeCallResult {
   finishedAt: string;
   /** True when the reply was cut to the configured maximum to stay within payload limits. */
   truncated?: boolean;
+  /** True when the overload fallback model answered. */
+  fallback?: boolean;
 }
 
 /** A failure as clients see it: a stable type and a human message, never a stack. */
@@ -136,4 +143,6 @@ export interface ChatJobState {
   error?: JobError;
   /** True when the response was truncated to stay within Temporal's payload limits. */
   truncated?: boolean;
+  /** True when Claude was overloaded and the configured fallback model answered. */
+  fallback?: boolean;
 }

@@ -68,6 +68,7 @@ export async function chatWorkflow(input: ChatJobInput): Promise<ChatJobState> {
     state.startedAt = result.startedAt;
     state.completedAt = result.finishedAt;
     if (result.truncated) state.truncated = true;
+    if (result.fallback) state.fallback = true;
     if (input.reportUsage) {
       const byModel: Record<string, ModelUsageTotals> = {};
       addUsage(byModel, result.model, result.usage);
