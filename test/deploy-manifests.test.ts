@@ -11,7 +11,11 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
 import { parse, parseAllDocuments } from 'yaml';
-import { DEFAULT_ACTIVITY_TASK_QUEUE, DEFAULT_WORKFLOW_TASK_QUEUE } from '../src/shared/constants';
+import {
+  DEFAULT_ACTIVITY_TASK_QUEUE,
+  DEFAULT_TOOL_TASK_QUEUE,
+  DEFAULT_WORKFLOW_TASK_QUEUE,
+} from '../src/shared/constants';
 import { envSchema } from '../src/config/env-schema';
 import { DEV_SERVER_DYNAMIC_CONFIG } from '../src/temporal/dev-server';
 import {
@@ -231,7 +235,7 @@ describe('Kubernetes manifests', () => {
     }
   });
 
-  it('scales activity workers on the activity task queue backlog, 2..20, slowly down', () => {
+  it('scales activity workers on the Claude and tool queue backlogs, 2..20, slowly down', () => {
     const scaled = byKindName('ScaledObject', 'agent-fleet-activity-worker').doc.spec;
     expect(scaled.scaleTargetRef.name).toBe('agent-fleet-activity-worker');
     expect([scaled.minReplicaCount, scaled.maxReplicaCount]).toEqual([2, 20]);
@@ -241,6 +245,11 @@ describe('Kubernetes manifests', () => {
     expect(trigger.metadata.taskQueue).toBe(configMap.ACTIVITY_TASK_QUEUE);
     expect(trigger.metadata.queueTypes).toBe('activity');
     expect(trigger.metadata.endpoint).toBe(configMap.TEMPORAL_ADDRESS);
+    const tools = scaled.triggers[1];
+    expect(tools.type).toBe('temporal');
+    expect(tools.metadata.taskQueue).toBe(DEFAULT_TOOL_TASK_QUEUE);
+    expect(tools.metadata.taskQueue).toBe(configMap.TOOL_TASK_QUEUE);
+    expect(tools.metadata.endpoint).toBe(configMap.TEMPORAL_ADDRESS);
     expect(configMap.WORKFLOW_TASK_QUEUE).toBe(DEFAULT_WORKFLOW_TASK_QUEUE);
     const down = scaled.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown;
     expect(down.stabilizationWindowSeconds).toBeGreaterThanOrEqual(300);

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { priceTableFromJson } from '../observability/price-table';
 import { payloadKeysSchema } from '../security/payload-keys';
+import {
+  DEFAULT_ACTIVITY_TASK_QUEUE,
+  DEFAULT_TOOL_TASK_QUEUE,
+  DEFAULT_WORKFLOW_TASK_QUEUE,
+} from '../shared/constants';
 
 /** Parses "true"/"false"/"1"/"0"/"yes"/"no" strictly, so a typo is an error rather than false. */
 const booleanFromEnv = z
@@ -46,10 +51,10 @@ export const envSchema = z.object({
   CANCEL_WAIT_MS: int(0, 120_000).default(10_000),
   MAX_RESPONSE_CHARS: int(1_000, 1_000_000).default(200_000),
 
-  WORKFLOW_TASK_QUEUE: taskQueueName.default('agent-fleet-workflows'),
-  ACTIVITY_TASK_QUEUE: taskQueueName.default('agent-fleet-claude'),
+  WORKFLOW_TASK_QUEUE: taskQueueName.default(DEFAULT_WORKFLOW_TASK_QUEUE),
+  ACTIVITY_TASK_QUEUE: taskQueueName.default(DEFAULT_ACTIVITY_TASK_QUEUE),
   /** Agent tool calls: their own queue, slots and (absent) rate limit, apart from model calls. */
-  TOOL_TASK_QUEUE: taskQueueName.default('agent-fleet-tools'),
+  TOOL_TASK_QUEUE: taskQueueName.default(DEFAULT_TOOL_TASK_QUEUE),
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   MAX_CONCURRENT_CLAUDE_CALLS: int(1, 100_000).default(200),
   MAX_CONCURRENT_WORKFLOW_TASKS: int(1, 10_000).default(100),

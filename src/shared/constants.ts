@@ -9,6 +9,9 @@ export const DEFAULT_WORKFLOW_TASK_QUEUE = 'agent-fleet-workflows';
 /** Default task queue polled by the activity workers that call Claude. */
 export const DEFAULT_ACTIVITY_TASK_QUEUE = 'agent-fleet-claude';
 
+/** Default task queue of agent tool calls (polled by every activity-worker process). */
+export const DEFAULT_TOOL_TASK_QUEUE = 'agent-fleet-tools';
+
 /**
  * Custom search attributes set on every chat workflow, so operators can filter jobs in the
  * Temporal Web UI (e.g. `AgentFleetUserId = "alice"`). The dev-server launcher registers them.
