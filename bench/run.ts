@@ -38,6 +38,12 @@ const argsSchema = z.object({
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
+/**
+ * Seconds per rate of the saturation ladders. Long enough for a backlog that grows slowly to
+ * show in the queue-wait p99: with 8-s steps a rate the server could not sustain still passed.
+ */
+const LADDER_STEP_S = 20;
+
 /** A rate step of the saturation search. */
 export interface LadderStep {
   rate: number;
@@ -219,7 +225,7 @@ async function runFigures(
   log(`${sys.name}: F4 saturation ladder`);
   const steps: LadderStep[] = [];
   for (const rate of ladder) {
-    const m = await load({ rate, durationS: d(8), latencyMs: 0 });
+    const m = await load({ rate, durationS: d(LADDER_STEP_S), latencyMs: 0 });
     const c = m.report.counts;
     const step: LadderStep = {
       rate,
@@ -310,7 +316,7 @@ async function main(): Promise<void> {
   ]);
   const root = findProjectRoot();
   const scale = options.quick ? 0.3 : 1;
-  const ladder = options.quick ? [10, 40] : [10, 25, 50, 75, 100];
+  const ladder = options.quick ? [10, 40] : [10, 15, 20, 25, 50, 75, 100];
   const results: BenchResults = {
     startedAt: new Date().toISOString(),
     quick: options.quick,
@@ -419,7 +425,7 @@ async function main(): Promise<void> {
         stack.temporalAddress,
         stack.namespace,
         ladder,
-        Math.max(2, Math.round(8 * scale)),
+        Math.max(2, Math.round(LADDER_STEP_S * scale)),
       ),
     );
   } finally {
@@ -466,7 +472,7 @@ async function main(): Promise<void> {
               pgStack.apiUrl,
               pgStack.fakeUrl,
               { ...pgStack.pids(), 'temporal-server (pg)': server.pid },
-              { rate, durationS: Math.max(2, Math.round(8 * scale)), latencyMs: 0 },
+              { rate, durationS: Math.max(2, Math.round(LADDER_STEP_S * scale)), latencyMs: 0 },
               log,
             );
             const c = m.report.counts;
@@ -495,7 +501,7 @@ async function main(): Promise<void> {
             server.address,
             server.namespace,
             ladder,
-            Math.max(2, Math.round(8 * scale)),
+            Math.max(2, Math.round(LADDER_STEP_S * scale)),
           );
         } finally {
           await pgStack.close();

@@ -252,7 +252,9 @@ the other.
   service time (completed − started). Faults (6): per job, 10% get \`fail=429:1\`, 5% \`fail=529\`
   on the first attempt; penalty = p95 e2e of faulted − clean jobs. Crash (7): 5 jobs/s, fake 3 s, one
   worker SIGKILLed, restarted 2 s later; resume = kill → the retry's call reaching the model.
-  Memory (9): one worker with 1,000 slots, 1,000 jobs of 20 s each.
+  Memory (9): one worker with 1,000 slots, 1,000 jobs of 20 s each. Saturation (4): open-loop
+  steps of 20 s at 10, 15, 20, 25, 50, 75, 100 jobs/s until one fails (queue-wait p99 ≥ 200 ms,
+  or a job lost, refused or unfinished); plain chat jobs, counted in the usage ledger (default).
 ${r.quick ? '\n**Quick (smoke) run: durations shortened, not a result.**\n' : ''}
 ## Summary
 
