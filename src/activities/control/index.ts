@@ -24,8 +24,8 @@ export type { RecordUsageInput } from './record-usage';
 
 /**
  * Control-plane activities run by workflow workers (the rate governor's, and the usage ledger's
- * local activity). They use the worker's own Temporal client
- * (the activity context's), so they need no extra connection or configuration.
+ * local activity). They use the worker's own Temporal client (the activity context's), so they
+ * need no extra connection or configuration.
  */
 export function createControlActivities() {
   /** Sets (or clears, with null) the queue's API-level dispatch rate. */
