@@ -7,56 +7,44 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
+import { AGENT_SCENARIO_NAMES } from '../src/bin/agent-fixture-scenarios';
 import { WORKFLOW_BUNDLE_PATH } from './helpers/stack';
 
 const fixturesDir = path.join(__dirname, 'fixtures', 'histories');
 const fixtureFiles = readdirSync(fixturesDir).filter((file) => file.endsWith('.json'));
 
+/** Every ending of a plain chat job (recorded by src/bin/record-replay-fixtures.ts). */
+const CHAT_SCENARIOS = [
+  'chat-completed',
+  'chat-retried-then-completed',
+  'chat-failed-non-retryable',
+  'chat-cancelled',
+];
+
+/** Fixture file names of `scenarios` recorded under `tag`. */
+const fixturesOf = (scenarios: readonly string[], tag: string) =>
+  scenarios.map((name) => `${name}.${tag}.json`);
+
 it('has recorded fixtures for every ending of a chat job, from every workflow version', () => {
-  const scenarios = [
-    'chat-completed',
-    'chat-retried-then-completed',
-    'chat-failed-non-retryable',
-    'chat-cancelled',
-  ];
   // v1: before the wait-for-cancellation patch; v2: after it.
   for (const tag of ['v1', 'v2']) {
-    expect(fixtureFiles).toEqual(
-      expect.arrayContaining(scenarios.map((name) => `${name}.${tag}.json`)),
-    );
+    expect(fixtureFiles).toEqual(expect.arrayContaining(fixturesOf(CHAT_SCENARIOS, tag)));
   }
 });
 
 it('has recorded fixtures of the agent workflows (tool loop, conversation, usage ledger)', () => {
   // v3: the first version with agentWorkflow, conversationWorkflow and usageWorkflow.
-  const scenarios = [
-    'chat-completed',
-    'agent-tool-calculator',
-    'agent-unknown-tool',
-    'agent-cancelled',
-    'conversation-continued-as-new',
-    'conversation-idle-closed',
-    'usage-ledger',
-  ];
-  expect(fixtureFiles).toEqual(expect.arrayContaining(scenarios.map((name) => `${name}.v3.json`)));
+  expect(fixtureFiles).toEqual(
+    expect.arrayContaining(fixturesOf(['chat-completed', ...AGENT_SCENARIO_NAMES], 'v3')),
+  );
 });
 
 it('has recorded fixtures of chat jobs counted in the ledger and tools on their own queue', () => {
   // v4: plain chat jobs report usage from a local activity (input flag `reportUsage`); agent
   // jobs schedule tool calls on the tool task queue (`tools.taskQueue`).
-  const scenarios = [
-    'chat-completed',
-    'chat-retried-then-completed',
-    'chat-failed-non-retryable',
-    'chat-cancelled',
-    'agent-tool-calculator',
-    'agent-unknown-tool',
-    'agent-cancelled',
-    'conversation-continued-as-new',
-    'conversation-idle-closed',
-    'usage-ledger',
-  ];
-  expect(fixtureFiles).toEqual(expect.arrayContaining(scenarios.map((name) => `${name}.v4.json`)));
+  expect(fixtureFiles).toEqual(
+    expect.arrayContaining(fixturesOf([...CHAT_SCENARIOS, ...AGENT_SCENARIO_NAMES], 'v4')),
+  );
 });
 
 it('replays every recorded history against the current workflow code without error', async () => {

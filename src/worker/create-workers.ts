@@ -95,27 +95,46 @@ export function activityWorkerSettings(
   };
 }
 
+/** The Worker.create options every worker of ours shares: where it polls, who it is, its codec. */
+function sharedWorkerOptions(options: WorkerBaseOptions, taskQueue: string) {
+  return {
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue,
+    ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    shutdownGraceTime: options.shutdownGraceMs,
+  };
+}
+
+/** Publishes a worker's slot usage (max and in use) for its task queue. */
+function reportSlots(
+  options: WorkerBaseOptions,
+  taskQueue: string,
+  slotType: 'workflow' | 'activity',
+  max: number,
+  used: () => number,
+): void {
+  options.metrics?.addSlotSource({ taskQueue, slotType, max, used });
+}
+
 /** Creates a worker that runs workflow tasks only. */
 export async function createWorkflowWorker(options: WorkflowWorkerOptions): Promise<Worker> {
   const worker = await Worker.create({
-    connection: options.connection,
-    namespace: options.namespace,
-    taskQueue: options.taskQueue,
-    ...(options.identity ? { identity: options.identity } : {}),
+    ...sharedWorkerOptions(options, options.taskQueue),
     ...workflowTracedSource(options),
-    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
-    // Control-plane activities (the rate governor's) run here, never behind the Claude queue's
-    // rate limit that they set.
+    // Control-plane activities (the rate governor's, the usage ledger's local activity) run here,
+    // never behind the Claude queue's rate limit.
     activities: createControlActivities(),
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTasks,
-    shutdownGraceTime: options.shutdownGraceMs,
   });
-  options.metrics?.addSlotSource({
-    taskQueue: options.taskQueue,
-    slotType: 'workflow',
-    max: options.maxConcurrentWorkflowTasks,
-    used: () => worker.getStatus().numInFlightWorkflowActivations,
-  });
+  reportSlots(
+    options,
+    options.taskQueue,
+    'workflow',
+    options.maxConcurrentWorkflowTasks,
+    () => worker.getStatus().numInFlightWorkflowActivations,
+  );
   return worker;
 }
 
@@ -126,11 +145,7 @@ export async function createWorkflowWorker(options: WorkflowWorkerOptions): Prom
  */
 export async function createActivityWorker(options: ActivityWorkerOptions): Promise<Worker> {
   const worker = await Worker.create({
-    connection: options.connection,
-    namespace: options.namespace,
-    taskQueue: options.taskQueue,
-    ...(options.identity ? { identity: options.identity } : {}),
-    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    ...sharedWorkerOptions(options, options.taskQueue),
     ...workerTracingOptions(options.tracing, 'activity'),
     activities: createActivities({
       anthropic: options.anthropic,
@@ -146,14 +161,14 @@ export async function createActivityWorker(options: ActivityWorkerOptions): Prom
     ...(options.maxClaudeCallsPerSecond
       ? { maxTaskQueueActivitiesPerSecond: options.maxClaudeCallsPerSecond }
       : {}),
-    shutdownGraceTime: options.shutdownGraceMs,
   });
-  options.metrics?.addSlotSource({
-    taskQueue: options.taskQueue,
-    slotType: 'activity',
-    max: options.maxConcurrentClaudeCalls,
-    used: () => worker.getStatus().numInFlightActivities,
-  });
+  reportSlots(
+    options,
+    options.taskQueue,
+    'activity',
+    options.maxConcurrentClaudeCalls,
+    () => worker.getStatus().numInFlightActivities,
+  );
   return worker;
 }
 
@@ -163,33 +178,31 @@ export async function createActivityWorker(options: ActivityWorkerOptions): Prom
  */
 export async function createActivityWorkers(options: ActivityWorkerOptions): Promise<Worker[]> {
   const workers = [await createActivityWorker(options)];
-  if (options.toolTaskQueue) workers.push(await createToolWorker(options));
+  if (options.toolTaskQueue) workers.push(await createToolWorker(options, options.toolTaskQueue));
   return workers;
 }
 
 /** Creates the worker of the tool queue: it runs `runTool` only. */
-async function createToolWorker(options: ActivityWorkerOptions): Promise<Worker> {
-  const taskQueue = options.toolTaskQueue!;
+async function createToolWorker(
+  options: ActivityWorkerOptions,
+  taskQueue: string,
+): Promise<Worker> {
   const maxConcurrent = options.maxConcurrentToolCalls ?? 100;
   const worker = await Worker.create({
-    connection: options.connection,
-    namespace: options.namespace,
-    taskQueue,
-    ...(options.identity ? { identity: options.identity } : {}),
-    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    ...sharedWorkerOptions(options, taskQueue),
     ...workerTracingOptions(options.tracing, 'activity'),
     activities: createToolActivities({
       logger: options.logger,
       ...(options.metrics ? { metrics: options.metrics } : {}),
     }),
     maxConcurrentActivityTaskExecutions: maxConcurrent,
-    shutdownGraceTime: options.shutdownGraceMs,
   });
-  options.metrics?.addSlotSource({
+  reportSlots(
+    options,
     taskQueue,
-    slotType: 'activity',
-    max: maxConcurrent,
-    used: () => worker.getStatus().numInFlightActivities,
-  });
+    'activity',
+    maxConcurrent,
+    () => worker.getStatus().numInFlightActivities,
+  );
   return worker;
 }
