@@ -179,7 +179,10 @@ it('counts a plain chat job with one local-activity marker, not a child workflow
     message: 'Hi there',
   });
   expect(res.body.status).toBe('completed');
-  const history = await stack.client.workflow.getHandle(res.body.job_id).fetchHistory();
+  // The job reads "completed" as soon as its answer is in; the workflow closes after reporting.
+  const handle = stack.client.workflow.getHandle(res.body.job_id);
+  await handle.result();
+  const history = await handle.fetchHistory();
   const events = history.events ?? [];
   const localActivityMarkers = events.filter(
     (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
