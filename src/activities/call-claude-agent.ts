@@ -17,7 +17,7 @@ import {
   modelCallFailure,
   type RateGovernorTarget,
 } from './model-call-failure';
-import { chooseModel, recordOverloadOutcome, type OverloadState } from './overload-fallback';
+import { chooseModel, type OverloadState } from './overload-fallback';
 import type { ToolRegistry } from './tools/registry';
 
 /** Input of one model call of the agent loop: everything needed to repeat it on retry. */
@@ -103,9 +103,7 @@ export function createCallClaudeAgent(deps: CallClaudeAgentDeps) {
       attempt,
     });
     const startedAt = new Date();
-    const choice = chooseModel(ctx, input.model);
-    if (choice.fallback)
-      log.warn({ model: choice.model }, 'Claude overloaded: using the fallback model');
+    const choice = chooseModel(ctx, input.model, log);
     const recorder = recordClaudeCall(deps.metrics, {
       model: choice.model,
       attempt,
@@ -216,7 +214,7 @@ export function createCallClaudeAgent(deps: CallClaudeAgentDeps) {
         ...(truncated ? { truncated } : {}),
       };
     } catch (err) {
-      const failure = modelCallFailure(err, {
+      throw modelCallFailure(err, {
         ctx,
         attempt,
         startedAt,
@@ -224,9 +222,8 @@ export function createCallClaudeAgent(deps: CallClaudeAgentDeps) {
         log,
         label: 'agent model call',
         rateGovernor: deps.rateGovernor,
+        overload: { progress, state: choice.state },
       });
-      recordOverloadOutcome(ctx, progress, choice.state, failure);
-      throw failure;
     } finally {
       clearInterval(timer);
       hub?.end(key);

@@ -13,7 +13,7 @@ import {
   modelCallFailure,
   type RateGovernorTarget,
 } from './model-call-failure';
-import { chooseModel, recordOverloadOutcome, type OverloadState } from './overload-fallback';
+import { chooseModel, type OverloadState } from './overload-fallback';
 
 /** Input of one model call: everything needed to repeat it identically on retry. */
 export interface CallClaudeInput {
@@ -70,7 +70,7 @@ export function createCallClaude(deps: CallClaudeDeps) {
       attempt,
     });
     const startedAt = new Date();
-    const choice = chooseModel(ctx, input.model);
+    const choice = chooseModel(ctx, input.model, log);
     const recorder = recordClaudeCall(deps.metrics, {
       model: choice.model,
       attempt,
@@ -94,8 +94,6 @@ export function createCallClaude(deps: CallClaudeDeps) {
     );
     // The user's text may be personal data: only at debug level, never by default.
     log.debug({ model: choice.model, message: input.message }, 'model call started');
-    if (choice.fallback)
-      log.warn({ model: choice.model }, 'Claude overloaded: using the fallback model');
     // A child of the activity's span (no-op unless tracing is on): the last hop of the trace.
     const span = trace.getTracer(TRACER_NAME).startSpan('claude.messages.stream', {
       kind: SpanKind.CLIENT,
@@ -176,11 +174,11 @@ export function createCallClaude(deps: CallClaudeDeps) {
         log,
         label: 'model call',
         rateGovernor: deps.rateGovernor,
+        overload: { progress, state: choice.state },
       });
       if (failure instanceof ApplicationFailure) {
         span.setStatus({ code: SpanStatusCode.ERROR, message: failure.type ?? 'error' });
       }
-      recordOverloadOutcome(ctx, progress, choice.state, failure);
       throw failure;
     } finally {
       span.end();

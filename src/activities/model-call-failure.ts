@@ -8,6 +8,7 @@ import {
   rateGovernorWorkflowId,
 } from '../shared';
 import { classifyClaudeError } from './classify-claude-error';
+import { recordOverloadOutcome, type OverloadState } from './overload-fallback';
 
 /** The fleet-wide rate governor that 429s are reported to. */
 export interface RateGovernorTarget {
@@ -69,6 +70,8 @@ export interface ModelCallFailureContext {
   /** Log message prefix, e.g. "model call" or "agent model call". */
   label: string;
   rateGovernor?: RateGovernorTarget;
+  /** The call's heartbeat progress and the overload state its attempt started from. */
+  overload: { progress: OverloadState; state: Required<OverloadState> };
 }
 
 /**
@@ -76,9 +79,17 @@ export interface ModelCallFailureContext {
  * a retryable `WorkerShutdown` when this process is stopping past its grace (so another worker
  * retries, instead of the job reading "cancelled"); the cancellation itself when the job was
  * cancelled; otherwise the classified `ApplicationFailure`, after reporting a 429 to the
- * fleet-wide rate governor. Records metrics and logs once, in the same words for all callers.
+ * fleet-wide rate governor. Records metrics and logs once, in the same words for all callers,
+ * and leaves the overload state (run of 529s) for the next attempt.
  */
 export function modelCallFailure(err: unknown, call: ModelCallFailureContext): Error {
+  const failure = failureFor(err, call);
+  // The next attempt learns from this one's last heartbeat whether Claude said 529 again.
+  recordOverloadOutcome(call.ctx, call.overload.progress, call.overload.state, failure);
+  return failure;
+}
+
+function failureFor(err: unknown, call: ModelCallFailureContext): Error {
   const { ctx, attempt, recorder, log, label } = call;
   const durationMs = Date.now() - call.startedAt.getTime();
   if (ctx.cancellationSignal.aborted && ctx.cancellationDetails?.workerShutdown) {

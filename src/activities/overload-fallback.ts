@@ -1,4 +1,5 @@
 import { ApplicationFailure, type Context } from '@temporalio/activity';
+import type { Logger } from 'pino';
 import { FailureType, type ModelSettings } from '../shared';
 
 /**
@@ -24,7 +25,7 @@ export interface ModelChoice {
  * the call. Kept in the activity (not the workflow), so it adds no history event and no command:
  * histories recorded before it existed replay unchanged.
  */
-export function chooseModel(ctx: Context, settings: ModelSettings): ModelChoice {
+export function chooseModel(ctx: Context, settings: ModelSettings, log: Logger): ModelChoice {
   const previous = (ctx.info.heartbeatDetails ?? {}) as OverloadState;
   const state = {
     overloadedStreak: previous.overloadedStreak ?? 0,
@@ -33,6 +34,7 @@ export function chooseModel(ctx: Context, settings: ModelSettings): ModelChoice 
   const fallback = settings.fallback;
   if (fallback && fallback.model !== settings.model) {
     if (state.onFallback || state.overloadedStreak >= fallback.afterOverloaded) {
+      log.warn({ model: fallback.model }, 'Claude overloaded: using the fallback model');
       return { model: fallback.model, fallback: true, state: { ...state, onFallback: true } };
     }
   }
@@ -64,7 +66,8 @@ export function overloadStateAfter(
 
 /**
  * Leaves the overload state for the next attempt in this attempt's last heartbeat (merged into
- * the call's progress, which the timer keeps sending), before the failure is thrown.
+ * the call's progress, which the timer keeps sending), before the failure is thrown. Called by
+ * the shared failure path of both model-call activities (model-call-failure.ts).
  */
 export function recordOverloadOutcome(
   ctx: Context,
