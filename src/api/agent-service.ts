@@ -18,7 +18,9 @@ import { estimateCostUsd } from '../observability/price-table';
 import {
   AGENT_WORKFLOW_TYPE,
   CONVERSATION_WORKFLOW_TYPE,
+  addModelTotals,
   conversationJobId,
+  emptyModelTotals,
   conversationWorkflowId,
   getConversationQuery,
   parseConversationJobId,
@@ -32,7 +34,6 @@ import {
   type ConversationSettings,
   type ConversationState,
   type ConversationTurn,
-  type ModelUsageTotals,
   type PriorityLevel,
   type UserUsageTotals,
 } from '../shared';
@@ -83,16 +84,6 @@ export interface AgentServiceDeps {
   client: Client;
   config: AppConfig;
   logger: Logger;
-}
-
-function emptyTotals(): ModelUsageTotals {
-  return {
-    calls: 0,
-    input_tokens: 0,
-    output_tokens: 0,
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
-  };
 }
 
 /**
@@ -424,18 +415,15 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
     // The ledger copies its totals into its memo: no worker needed, nothing replayed.
     const totals = (description?.memo as { usage?: UserUsageTotals } | undefined)?.usage;
     const byModel: UserUsageView['by_model'] = {};
-    const sum = { ...emptyTotals(), cost_usd: 0 };
+    const sum = emptyModelTotals();
+    let costUsd = 0;
     let unpriced = false;
     for (const [model, t] of Object.entries(totals?.byModel ?? {})) {
       const cost = estimateCostUsd(prices, model, t);
       if (cost === undefined) unpriced = true;
       byModel[model] = { ...t, ...(cost !== undefined ? { cost_usd: cost } : {}) };
-      sum.calls += t.calls;
-      sum.input_tokens += t.input_tokens;
-      sum.output_tokens += t.output_tokens;
-      sum.cache_creation_input_tokens += t.cache_creation_input_tokens;
-      sum.cache_read_input_tokens += t.cache_read_input_tokens;
-      sum.cost_usd += cost ?? 0;
+      addModelTotals(sum, t);
+      costUsd += cost ?? 0;
     }
     return {
       user_id: userId,
@@ -445,7 +433,7 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
       output_tokens: sum.output_tokens,
       cache_creation_input_tokens: sum.cache_creation_input_tokens,
       cache_read_input_tokens: sum.cache_read_input_tokens,
-      cost_usd: sum.cost_usd,
+      cost_usd: costUsd,
       ...(unpriced ? { unpriced_models: true } : {}),
       by_model: byModel,
       today: todayView(totals),

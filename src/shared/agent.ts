@@ -210,6 +210,26 @@ export interface ModelUsageTotals {
   cache_read_input_tokens: number;
 }
 
+/** Per-model totals with nothing counted yet. */
+export function emptyModelTotals(): ModelUsageTotals {
+  return {
+    calls: 0,
+    input_tokens: 0,
+    output_tokens: 0,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: 0,
+  };
+}
+
+/** Adds `add` to `into`, field by field. */
+export function addModelTotals(into: ModelUsageTotals, add: ModelUsageTotals): void {
+  into.calls += add.calls;
+  into.input_tokens += add.input_tokens;
+  into.output_tokens += add.output_tokens;
+  into.cache_creation_input_tokens += add.cache_creation_input_tokens;
+  into.cache_read_input_tokens += add.cache_read_input_tokens;
+}
+
 /** Usage of one finished job, sent to the user's ledger. */
 export interface UsageRecord {
   jobId: string;

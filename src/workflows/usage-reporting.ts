@@ -10,6 +10,8 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   USAGE_WORKFLOW_TYPE,
+  addModelTotals,
+  emptyModelTotals,
   recordUsageSignal,
   usageWorkflowId,
   type ModelUsageTotals,
@@ -28,18 +30,13 @@ export function addUsage(
   model: string,
   usage: TokenUsage,
 ): void {
-  const totals = (byModel[model] ??= {
-    calls: 0,
-    input_tokens: 0,
-    output_tokens: 0,
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
+  addModelTotals((byModel[model] ??= emptyModelTotals()), {
+    calls: 1,
+    input_tokens: usage.input_tokens,
+    output_tokens: usage.output_tokens,
+    cache_creation_input_tokens: usage.cache_creation_input_tokens ?? 0,
+    cache_read_input_tokens: usage.cache_read_input_tokens ?? 0,
   });
-  totals.calls += 1;
-  totals.input_tokens += usage.input_tokens;
-  totals.output_tokens += usage.output_tokens;
-  totals.cache_creation_input_tokens += usage.cache_creation_input_tokens ?? 0;
-  totals.cache_read_input_tokens += usage.cache_read_input_tokens ?? 0;
 }
 
 /**

@@ -8,7 +8,9 @@ import {
 } from '@temporalio/workflow';
 import {
   USAGE_DAYS_KEPT,
+  addModelTotals,
   budgetTokens,
+  emptyModelTotals,
   getUsageQuery,
   recordUsageSignal,
   type UsageRecord,
@@ -45,18 +47,7 @@ export async function usageWorkflow(input: UsageWorkflowInput): Promise<void> {
     if (recent.size > RECENT_JOB_IDS) recent.delete(recent.values().next().value as string);
     totals.jobs += 1;
     for (const [model, usage] of Object.entries(record.byModel)) {
-      const t = (totals.byModel[model] ??= {
-        calls: 0,
-        input_tokens: 0,
-        output_tokens: 0,
-        cache_creation_input_tokens: 0,
-        cache_read_input_tokens: 0,
-      });
-      t.calls += usage.calls;
-      t.input_tokens += usage.input_tokens;
-      t.output_tokens += usage.output_tokens;
-      t.cache_creation_input_tokens += usage.cache_creation_input_tokens;
-      t.cache_read_input_tokens += usage.cache_read_input_tokens;
+      addModelTotals((totals.byModel[model] ??= emptyModelTotals()), usage);
     }
     // The day comes from the record (when the job finished); older records have none, and then
     // the workflow-task time — deterministic on replay — stands in.
