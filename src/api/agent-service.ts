@@ -40,6 +40,7 @@ import {
 import type { agentWorkflow, conversationWorkflow } from '../workflows';
 import type { ConversationView, UserUsageView } from './agent-schemas';
 import { utcDay } from './admission/token-budget';
+import { ledgerTotals, usageOnDay } from './usage-ledger-memo';
 import { HttpError } from './http-error';
 import type { SubmitResult } from './job-service';
 import {
@@ -413,7 +414,7 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
   async function getUsage(userId: string): Promise<UserUsageView> {
     const description = await describeOrUndefined(usageWorkflowId(userId));
     // The ledger copies its totals into its memo: no worker needed, nothing replayed.
-    const totals = (description?.memo as { usage?: UserUsageTotals } | undefined)?.usage;
+    const totals = ledgerTotals(description?.memo);
     const byModel: UserUsageView['by_model'] = {};
     const sum = emptyModelTotals();
     let costUsd = 0;
@@ -444,7 +445,7 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
   /** Today's (UTC) jobs and tokens, and what is left of the daily budget if one is set. */
   function todayView(totals: UserUsageTotals | undefined): UserUsageView['today'] {
     const date = utcDay(new Date());
-    const day = totals?.days?.[date] ?? { jobs: 0, tokens: 0 };
+    const day = usageOnDay(totals, date);
     const budget = config.scheduling.userDailyTokenBudget;
     return {
       date,

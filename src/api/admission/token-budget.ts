@@ -1,8 +1,9 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { Logger } from 'pino';
-import { usageWorkflowId, type UserUsageTotals } from '../../shared';
+import { usageWorkflowId } from '../../shared';
 import { HttpError } from '../http-error';
+import { ledgerTotals, usageOnDay } from '../usage-ledger-memo';
 
 /** Dependencies of {@link createTokenBudget}. */
 export interface TokenBudgetDeps {
@@ -48,8 +49,7 @@ export function createTokenBudget(deps: TokenBudgetDeps): TokenBudget {
       const description = await deps.client.withDeadline(Date.now() + deps.rpcTimeoutMs, () =>
         deps.client.workflow.getHandle(usageWorkflowId(userId)).describe(),
       );
-      const totals = (description.memo as { usage?: UserUsageTotals } | undefined)?.usage;
-      return totals?.days?.[utcDay(new Date())]?.tokens ?? 0;
+      return usageOnDay(ledgerTotals(description.memo), utcDay(new Date())).tokens;
     } catch (err) {
       // No ledger yet: the user has used nothing.
       if (err instanceof WorkflowNotFoundError) return 0;
