@@ -1,15 +1,15 @@
 /**
  * The global Claude rate limit and the fleet-wide cool-down after a 429, against real worker
  * processes and a real Temporal server: the limit is enforced by Temporal's matching service for
- * every worker together, so the fake Claude's own clock is the judge.
+ * every worker together, so the server's own dispatch times judge it, and the fake Claude (in its
+ * own process) judges the rate Claude sees.
  */
 import { randomUUID } from 'node:crypto';
 import { fetchFakeCalls } from '../src/chaos/fake-calls';
 import { getFreePort } from '../src/temporal/free-port';
 import { isFinished, pollUntil, postJson, type JobBody } from './helpers/http';
 import { killAllSpawned, spawnEntryPoint } from './helpers/processes';
-import { startTestStack, type TestStack } from './helpers/stack';
-import { testTemporal } from './helpers/temporal';
+import { spawnActivityWorker, startTestStack, type TestStack } from './helpers/stack';
 
 /** Largest number of calls whose start falls inside any window of `windowMs`. */
 function maxInWindow(times: number[], windowMs: number): number {
@@ -35,25 +35,13 @@ async function dispatchTimes(stack: TestStack, jobIds: string[]): Promise<number
   return times;
 }
 
+/** Spawns `count` activity-worker processes with `env` and waits until all poll. */
 async function spawnActivityWorkers(
   stack: TestStack,
   count: number,
   env: Record<string, string>,
 ): Promise<void> {
-  const workers = Array.from({ length: count }, () =>
-    spawnEntryPoint('worker', ['--role=activities'], {
-      ...process.env,
-      ...stack.env,
-      ...env,
-      LOG_LEVEL: 'info',
-      METRICS_PORT: '0',
-      WORKER_HEALTH_PORT: '0',
-      TEMPORAL_SDK_METRICS_PORT: '0',
-      TEMPORAL_ADDRESS: testTemporal().address,
-      TEMPORAL_NAMESPACE: testTemporal().namespace,
-    }),
-  );
-  await Promise.all(workers.map((worker) => worker.waitForOutput(/worker polling/)));
+  await Promise.all(Array.from({ length: count }, () => spawnActivityWorker(stack, env)));
 }
 
 afterEach(() => {

@@ -4,9 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isFinished, pollUntil, postJson, requestJson, type JobBody } from './helpers/http';
-import { killAllSpawned, spawnEntryPoint, type SpawnedProcess } from './helpers/processes';
-import { startTestStack, type TestStack } from './helpers/stack';
-import { testTemporal } from './helpers/temporal';
+import { killAllSpawned, type SpawnedProcess } from './helpers/processes';
+import { spawnActivityWorker, startTestStack, type TestStack } from './helpers/stack';
 
 let stack: TestStack;
 
@@ -23,21 +22,8 @@ afterAll(async () => {
 });
 
 /** Spawns an activity-worker process on this stack's queues and waits until it polls. */
-async function activityWorker(env: Record<string, string> = {}): Promise<SpawnedProcess> {
-  const worker = spawnEntryPoint('worker', ['--role=activities'], {
-    ...process.env,
-    ...stack.env,
-    LOG_LEVEL: 'info',
-    METRICS_PORT: '0',
-    WORKER_HEALTH_PORT: '0',
-    TEMPORAL_SDK_METRICS_PORT: '0',
-    TEMPORAL_ADDRESS: testTemporal().address,
-    TEMPORAL_NAMESPACE: testTemporal().namespace,
-    ...env,
-  });
-  await worker.waitForOutput(/worker polling/);
-  return worker;
-}
+const activityWorker = (env: Record<string, string> = {}): Promise<SpawnedProcess> =>
+  spawnActivityWorker(stack, env);
 
 /** Submits a slow streamed job; returns its id and fake-Claude key. */
 async function submitSlow(tps: number): Promise<{ jobId: string; key: string }> {

@@ -13,7 +13,7 @@ import type {
   ModelSettings,
   PriorityLevel,
 } from './job';
-import type { TokenUsage } from './job';
+import type { ClaudeCallResult, TokenUsage } from './job';
 
 /** Workflow type of an agent job (a chat job that may call tools). */
 export const AGENT_WORKFLOW_TYPE = 'agentWorkflow';
@@ -180,16 +180,9 @@ export interface AgentJobState extends ChatJobState {
   turn?: number;
 }
 
-/** What `callClaudeAgent` returns: one model call of the tool loop. */
-export interface ClaudeAgentCallResult {
+/** What `callClaudeAgent` returns: one model call of the tool loop (content blocks, not text). */
+export interface ClaudeAgentCallResult extends Omit<ClaudeCallResult, 'text' | 'fallback'> {
   content: AgentContentBlock[];
-  model: string;
-  stopReason: string | null;
-  usage: TokenUsage;
-  attempt: number;
-  startedAt: string;
-  finishedAt: string;
-  truncated?: boolean;
 }
 
 /** What `runTool` returns. A tool that fails in a way the model should hear about is not an error. */

@@ -51,6 +51,13 @@ export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState
   };
   setHandler(getJobStatusQuery, () => state);
   const byModel: Record<string, ModelUsageTotals> = {};
+  /** The job's tokens to the user's ledger, counted on the day it finished. */
+  const report = () =>
+    reportUsage(input.userId, input.workflowTaskQueue, {
+      jobId: input.jobId,
+      byModel,
+      ...(state.completedAt ? { at: state.completedAt } : {}),
+    });
 
   const { callClaudeAgent } = proxyActivities<Activities>(
     claudeCallOptions(input.policy, input.activityTaskQueue, input.priority, true),
@@ -116,19 +123,11 @@ export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState
       });
     }
     state.status = 'completed';
-    await reportUsage(input.userId, input.workflowTaskQueue, {
-      jobId: input.jobId,
-      byModel,
-      ...(state.completedAt ? { at: state.completedAt } : {}),
-    });
+    await report();
     return state;
   } catch (err) {
     state.completedAt = new Date().toISOString();
-    await reportUsage(input.userId, input.workflowTaskQueue, {
-      jobId: input.jobId,
-      byModel,
-      ...(state.completedAt ? { at: state.completedAt } : {}),
-    });
+    await report();
     if (isCancellation(err)) {
       state.status = 'cancelled';
       throw err;

@@ -22,6 +22,7 @@ import {
   createActivityWorkers,
   createWorkflowWorker,
 } from '../../src/worker/create-workers';
+import { spawnEntryPoint, type SpawnedProcess } from './processes';
 import { testTemporal, uniqueTaskQueue } from './temporal';
 
 /** The workflow bundle `npm run build` produced (npm test builds before jest runs). */
@@ -168,4 +169,27 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       await fake.close();
     },
   };
+}
+
+/**
+ * Spawns a real activity-worker process on the stack's queues (no metrics or probe ports, so
+ * several can run side by side) and resolves once it polls. `env` overrides the stack's settings.
+ */
+export async function spawnActivityWorker(
+  stack: TestStack,
+  env: Record<string, string> = {},
+): Promise<SpawnedProcess> {
+  const worker = spawnEntryPoint('worker', ['--role=activities'], {
+    ...process.env,
+    ...stack.env,
+    LOG_LEVEL: 'info',
+    METRICS_PORT: '0',
+    WORKER_HEALTH_PORT: '0',
+    TEMPORAL_SDK_METRICS_PORT: '0',
+    TEMPORAL_ADDRESS: testTemporal().address,
+    TEMPORAL_NAMESPACE: testTemporal().namespace,
+    ...env,
+  });
+  await worker.waitForOutput(/worker polling/);
+  return worker;
 }
