@@ -140,6 +140,7 @@ export function createJobService(deps: JobServiceDeps): JobService {
       },
       activityTaskQueue: config.taskQueues.activities,
       fairness: fairnessFor(job.userId, config.scheduling.fairnessWeights),
+      waitForCancellation: true,
       ...(config.observability.usageLedgerChatJobs ? { reportUsage: true } : {}),
     };
     const memo: JobMemo = {

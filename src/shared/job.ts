@@ -91,6 +91,11 @@ export interface ChatJobInput {
    * jobs were counted: those replay exactly as recorded, without the reporting step.
    */
   reportUsage?: boolean;
+  /**
+   * Cancelling waits until the model call is really aborted. Set on every job submitted since it
+   * was added; absent in older histories, which decide with the `wait-for-cancellation` patch.
+   */
+  waitForCancellation?: boolean;
 }
 
 /** Token usage reported by the model. */

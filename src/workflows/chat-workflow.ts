@@ -45,9 +45,12 @@ export async function chatWorkflow(input: ChatJobInput): Promise<ChatJobState> {
       input.policy,
       input.activityTaskQueue,
       input.priority,
-      // Versioning example: waiting for the cancelled call to stop changes the commands a
-      // cancelled job emits, so histories recorded before the change must keep the old path.
-      patched(WORKFLOW_PATCHES.waitForCancellation),
+      // Waiting for the cancelled call to stop changes the commands a cancelled job emits, so
+      // histories recorded before the change keep the old path. Jobs submitted since carry the
+      // choice in their input and skip `patched()`: each call of it writes a marker and a
+      // TemporalChangeVersion search-attribute upsert (two history events, a visibility write
+      // and a billable action per job). Older inputs lack the field and replay the patch check.
+      input.waitForCancellation ?? patched(WORKFLOW_PATCHES.waitForCancellation),
       input.fairness,
     ),
   );
