@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { fetchFakeCalls } from '../src/chaos/fake-calls';
+import { rateGovernorWorkflowId } from '../src/shared';
 import { getFreePort } from '../src/temporal/free-port';
 import { isFinished, pollUntil, postJson, type JobBody } from './helpers/http';
 import { killAllSpawned, spawnEntryPoint } from './helpers/processes';
@@ -21,6 +22,29 @@ function maxInWindow(times: number[], windowMs: number): number {
     best = Math.max(best, end - start + 1);
   }
   return best;
+}
+
+/**
+ * Resolves once the rate governor's history shows its cool-down activity completed: from then on
+ * the server enforces the lowered rate on the Claude queue for every worker.
+ */
+async function waitForCoolDownApplied(stack: TestStack, deadline: number): Promise<void> {
+  const handle = stack.client.workflow.getHandle(
+    rateGovernorWorkflowId(stack.config.taskQueues.activities),
+  );
+  for (;;) {
+    // The worker that saw the 429 starts the governor itself: it may not exist yet.
+    const history = await handle.fetchHistory().catch((err: unknown) => {
+      if (err instanceof Error && /NOT_FOUND|not found/i.test(err.message)) return undefined;
+      throw err;
+    });
+    const applied = (history?.events ?? []).some(
+      (event) => event.activityTaskCompletedEventAttributes != null,
+    );
+    if (applied) return;
+    if (Date.now() > deadline) throw new Error('the rate governor never applied the cool-down');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** When the server dispatched each job's model call (its ActivityTaskStarted time), if it did. */
@@ -130,8 +154,9 @@ it('a 429 slows the whole fleet for its retry-after window, then work resumes', 
     const limitedAt = Date.parse(
       stack.fake.calls().find((call) => call.outcome === 'rate_limited')!.at,
     );
-    // Give the governor a moment to apply the fleet-wide limit, then send a burst of work.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Wait until the governor has applied the fleet-wide limit (its cool-down activity has
+    // completed in its history), then send a burst of work.
+    await waitForCoolDownApplied(stack, limitedAt + 20_000);
     const burstAt = Date.now();
     const jobIds: string[] = [];
     for (let i = 0; i < 10; i += 1) {
