@@ -31,12 +31,9 @@ import {
 } from '../worker/create-workers';
 import { exitOnStartupError } from './startup-error';
 
+const roleError = 'must be workflows, activities or all';
 const argsSchema = z.object({
-  role: z
-    .enum(['workflows', 'activities', 'all'], {
-      error: 'must be workflows, activities or all',
-    })
-    .default('all'),
+  role: z.enum(['workflows', 'activities', 'all'], { error: roleError }).default('all'),
 });
 
 const USAGE: CommandUsage = {
