@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { z } from 'zod';
 import { chaosOptions, runChaos, stackChaosTarget, type ChaosReport } from '../src/chaos';
-import { parseToolArgs } from '../src/loadtest/cli-args';
+import { parseToolArgs } from '../src/runtime/cli-args';
 import { SEARCH_ATTRIBUTES } from '../src/shared/constants';
 import { startLocalStack, type LocalStack } from '../src/stack/local-stack';
 import { findProjectRoot } from '../src/stack/project-root';

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { helpOrNoArgs, type CommandUsage } from '../runtime/cli-args';
 import { FAILURE_CONVERTER_PATH } from '../security/data-converter';
 import { OTEL_WORKFLOW_INTERCEPTORS, defaultWorkflowBundlePath } from '../worker/workflow-source';
 
@@ -7,7 +8,16 @@ import { OTEL_WORKFLOW_INTERCEPTORS, defaultWorkflowBundlePath } from '../worker
  * Build step: bundles the workflow code once (dist/workflow-bundle.js) so workers start fast and
  * run exactly the code that was built and tested.
  */
+const USAGE: CommandUsage = {
+  synopsis: 'node dist/bin/bundle-workflows.js   (the last step of `npm run build`)',
+  summary:
+    'Bundles the workflow code into dist/workflow-bundle.js (and a traced variant) so workers ' +
+    'start fast and run exactly the code that was built and tested.',
+  example: 'npm run build',
+};
+
 async function main(): Promise<void> {
+  if (helpOrNoArgs(USAGE)) return;
   const logger = {
     trace() {},
     debug() {},

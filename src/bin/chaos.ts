@@ -7,13 +7,49 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { formatChaosSummary, parseChaosArgs, runChaos, stackChaosTarget } from '../chaos';
-import { ArgsError } from '../loadtest/cli-args';
+import { chaosArgsSchema } from '../chaos/options';
+import { ArgsError, flagsFromSchema, helpRequested, type CommandUsage } from '../runtime/cli-args';
 import { progressPrinter, renderHtmlReport } from '../loadtest';
 import { startLocalStack } from '../stack/local-stack';
 
 const say = (line: string) => process.stderr.write(`[chaos] ${line}\n`);
 
+const USAGE: CommandUsage = {
+  synopsis: 'npm run chaos -- [flags]',
+  summary:
+    'Starts its own local stack, drives arithmetic load, SIGKILLs / SIGSTOPs and restarts activity ' +
+    'workers (optionally the Temporal dev server) on a schedule, then checks every accepted job ' +
+    'finished exactly once with the right answer. Exits 1 if a check fails.',
+  flags: flagsFromSchema(
+    chaosArgsSchema,
+    {
+      rate: 'jobs per second',
+      duration: 'seconds of load',
+      'activity-workers': 'activity worker processes',
+      'latency-ms': 'fake-Claude latency per call (long enough for kills to land mid-call)',
+      'first-at': 'seconds before the first fault',
+      'kill-every': 'seconds between worker SIGKILLs (0 = none)',
+      'restart-after': 'seconds before a killed worker is restarted',
+      'stop-every': 'seconds between worker SIGSTOPs (0 = none)',
+      'stop-for': 'seconds a stopped worker stays frozen',
+      'kill-temporal-at': 'second at which the Temporal dev server is killed (unset: never)',
+      'temporal-down-for': 'seconds the Temporal dev server stays down',
+      'heartbeat-timeout-ms': 'Claude-call heartbeat timeout of the stack',
+      'temporal-address': 'use this Temporal server instead of a dev server',
+      'temporal-namespace': 'namespace on --temporal-address',
+      'drain-timeout': 'seconds to wait for jobs after the load stops',
+      'poll-interval': 'ms between status polls of one job',
+      out: 'report path prefix (unset: bench/results/tmp/chaos-<time>)',
+      seed: 'random seed of the fault schedule and workload',
+      quiet: 'no progress bar',
+    },
+    { envPrefix: 'CHAOS', booleans: ['quiet'] },
+  ),
+  example: 'npm run chaos -- --duration 60 --kill-every 10 --kill-temporal-at 20',
+};
+
 async function main(): Promise<void> {
+  if (helpRequested(USAGE)) return;
   const options = parseChaosArgs(process.argv.slice(2), process.env);
   say('starting a local stack (Temporal dev server, fake Claude, API, workers)…');
   const stack = await startLocalStack({

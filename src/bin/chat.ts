@@ -4,8 +4,29 @@
  * usage. Status lines go to stderr and the answer to stdout, so `npm run -s chat -- "…" > out.txt`
  * captures just the answer.
  */
-import { parseChatArgs, type ChatOptions } from '../chat-cli/options';
+import { chatArgsSchema, parseChatArgs, type ChatOptions } from '../chat-cli/options';
 import { readSse } from '../chat-cli/sse';
+import { flagsFromSchema, helpRequested, type CommandUsage } from '../runtime/cli-args';
+
+const USAGE: CommandUsage = {
+  synopsis: 'npm run chat -- [flags] "message"',
+  summary:
+    'Submits one chat job to a running API, follows it live and prints the answer (stdout) and ' +
+    'its status and usage (stderr).',
+  flags: flagsFromSchema(
+    chatArgsSchema,
+    {
+      url: 'the API (else API_URL, else http://127.0.0.1:8000)',
+      user: 'user_id to submit as',
+      priority: 'high|medium|normal (or 1|2|3)',
+      timeout: 'seconds to wait for the answer',
+      'poll-interval': 'ms between status polls when not streaming',
+      'no-stream': 'poll GET /chat/:id instead of following the event stream',
+    },
+    { envPrefix: 'CHAT', booleans: ['no-stream'] },
+  ),
+  example: 'npm run chat -- --priority normal "What is 25 * 17?"',
+};
 
 interface JobView {
   job_id: string;
@@ -86,6 +107,7 @@ async function followEvents(
 }
 
 async function main(): Promise<void> {
+  if (helpRequested(USAGE)) return;
   const options = parseChatArgs(process.argv.slice(2), process.env);
   const started = Date.now();
   const res = await fetch(`${options.apiUrl}/chat`, {

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 
 import { fakeClaudeOptionsFromEnv, startFakeClaude } from '../fake-claude';
+import { envFromSchema, helpOrNoArgs, type CommandUsage } from '../runtime/cli-args';
 
 const blankToUndefined = (value: unknown): unknown =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
@@ -17,7 +18,29 @@ const listenEnv = z.object({
   FAKE_CLAUDE_HOST: z.preprocess(blankToUndefined, z.string().default('127.0.0.1')),
 });
 
+const USAGE: CommandUsage = {
+  synopsis: 'npm run fake-claude   (node dist/bin/fake-claude.js)',
+  summary:
+    'A fake Anthropic Messages API (streaming, tool use, scripted failures): deterministic ' +
+    'answers, no key, no cost. `npm start` runs one itself when ANTHROPIC_API_KEY is unset.',
+  env: [
+    ...envFromSchema(listenEnv, {
+      FAKE_CLAUDE_PORT: 'listen port',
+      FAKE_CLAUDE_HOST: 'listen address',
+    }),
+    { name: 'FAKE_CLAUDE_LATENCY_MS', description: 'time to answer a call', default: '0' },
+    { name: 'FAKE_CLAUDE_FAILURES', description: 'failure script for every call, e.g. 429:1,500' },
+    {
+      name: 'FAKE_CLAUDE_RATE_429',
+      description: 'fraction of calls answered 429 (also _529, _500, _RESET)',
+    },
+    { name: 'FAKE_CLAUDE_SEED', description: 'seed of the random faults' },
+  ],
+  example: 'FAKE_CLAUDE_PORT=4010 FAKE_CLAUDE_LATENCY_MS=500 npm run fake-claude',
+};
+
 async function main(): Promise<void> {
+  if (helpOrNoArgs(USAGE)) return;
   const listen = listenEnv.safeParse(process.env);
   if (!listen.success) {
     const problems = listen.error.issues.map(

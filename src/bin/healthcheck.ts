@@ -6,13 +6,32 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { envFromSchema, helpOrNoArgs, type CommandUsage } from '../runtime/cli-args';
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(8000),
   WORKER_HEALTH_PORT: z.coerce.number().int().min(1).max(65535).default(9465),
 });
 
+const USAGE: CommandUsage = {
+  synopsis: 'node dist/bin/healthcheck.js',
+  summary:
+    "The container image's HEALTHCHECK: exits 0 when this container's API (or worker, if PID 1 " +
+    'runs worker.js) answers GET /healthz on 127.0.0.1, else 1.',
+  env: envFromSchema(envSchema, {
+    PORT: 'the API port probed',
+    WORKER_HEALTH_PORT: "a worker's probe port",
+  }),
+  example: 'docker exec <container> node dist/bin/healthcheck.js; echo $?',
+};
+
 function main(): void {
+  try {
+    if (helpOrNoArgs(USAGE)) return;
+  } catch (err) {
+    process.stderr.write(`healthcheck: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
   const parsed = envSchema.safeParse(process.env);
   if (!parsed.success) {
     const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
@@ -10,6 +9,7 @@ import { z } from 'zod';
 import { createAnthropicClient } from '../activities/anthropic-client';
 import { loadConfig } from '../config';
 import { startFakeClaude } from '../fake-claude';
+import { flagsFromSchema, helpRequested, parseFlags, type CommandUsage } from '../runtime/cli-args';
 import { CHAT_WORKFLOW_TYPE, DEFAULT_PRIORITY, type ChatJobInput } from '../shared';
 import { startDevServer } from '../temporal/dev-server';
 import { getFreePort } from '../temporal/free-port';
@@ -42,11 +42,27 @@ const SCENARIOS: Scenario[] = [
 const argsSchema = z.object({
   tag: z
     .string({
-      error: '--tag is required, e.g. --tag=v2 (fixtures are named <scenario>.<tag>.json)',
+      error: 'is required, e.g. --tag=v2 (fixtures are named <scenario>.<tag>.json)',
     })
-    .regex(/^[a-z0-9-]{1,40}$/, '--tag must be lower-case letters, digits and dashes'),
+    .regex(/^[a-z0-9-]{1,40}$/, 'lower-case letters, digits and dashes only'),
   force: z.boolean().default(false),
 });
+
+const USAGE: CommandUsage = {
+  synopsis: 'npm run fixtures:record -- --tag <tag> [--force]',
+  summary:
+    'Runs each replay scenario on a throwaway Temporal dev server with the current workflow code ' +
+    'and saves its history as test/fixtures/histories/<scenario>.<tag>.json for the replay test.',
+  flags: flagsFromSchema(
+    argsSchema,
+    {
+      tag: 'fixture name suffix (required; a new one per workflow change)',
+      force: 'overwrite fixtures that already have this tag',
+    },
+    { booleans: ['force'] },
+  ),
+  example: 'npm run fixtures:record -- --tag=v3',
+};
 
 /** True if the file exists. */
 async function exists(file: string): Promise<boolean> {
@@ -65,13 +81,8 @@ async function exists(file: string): Promise<boolean> {
  * fails CI. Record new fixtures whenever workflow code changes; keep the old ones.
  */
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { tag: { type: 'string' }, force: { type: 'boolean', default: false } },
-  });
-  const parsed = argsSchema.safeParse(values);
-  if (!parsed.success)
-    throw new Error(parsed.error.issues.map((issue) => issue.message).join('; '));
-  const { tag, force } = parsed.data;
+  if (helpRequested(USAGE)) return;
+  const { tag, force } = parseFlags(argsSchema, process.argv.slice(2), ['force']);
   for (const scenario of [...SCENARIOS, ...AGENT_SCENARIO_NAMES.map((name) => ({ name }))]) {
     const file = path.join(fixturesDir, `${scenario.name}.${tag}.json`);
     if (!force && (await exists(file))) {

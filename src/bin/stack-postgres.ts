@@ -10,10 +10,15 @@
  */
 import path from 'node:path';
 import { loadConfig } from '../config';
+import { envSchema } from '../config/env-schema';
 import { fakeClaudeOptionsFromEnv, startFakeClaude, type FakeClaudeServer } from '../fake-claude';
+import { envFromSchema, helpOrNoArgs, type CommandUsage } from '../runtime/cli-args';
 import { Supervisor } from '../runtime/supervisor';
 import { SEARCH_ATTRIBUTES } from '../shared';
-import { readPostgresProfileSettings } from '../temporal/postgres-profile-settings';
+import {
+  postgresProfileEnvSchema,
+  readPostgresProfileSettings,
+} from '../temporal/postgres-profile-settings';
 import { setupTemporalSchema } from '../temporal/postgres-schema';
 import {
   startPostgresTemporalServer,
@@ -39,7 +44,33 @@ async function waitForApi(url: string, timeoutMs: number): Promise<void> {
   throw new Error(`the API did not become ready at ${url} within ${timeoutMs / 1000} s`);
 }
 
+const USAGE: CommandUsage = {
+  synopsis: 'npm run stack:postgres   (node dist/bin/stack-postgres.js, after npm run build)',
+  summary:
+    'The production profile on one machine: the full Temporal server on the local PostgreSQL ' +
+    '(built into .temporal/bin on first use, schema created or upgraded), then a fake Claude ' +
+    '(unless ANTHROPIC_API_KEY is set), the API and the workers. Ctrl-C stops everything.',
+  env: [
+    ...envFromSchema(postgresProfileEnvSchema, {
+      TEMPORAL_PG_HOST: 'PostgreSQL host',
+      TEMPORAL_PG_PORT: 'PostgreSQL port',
+      TEMPORAL_PG_USER: 'PostgreSQL user',
+      TEMPORAL_PG_PASSWORD: 'PostgreSQL password (empty with trust auth)',
+      TEMPORAL_PG_DATABASE: 'Temporal database',
+      TEMPORAL_PG_VISIBILITY_DATABASE: 'visibility database',
+      TEMPORAL_PG_FRONTEND_PORT: 'Temporal frontend port (the others derive from it)',
+    }),
+    ...envFromSchema(envSchema, {
+      PORT: 'API port',
+      ACTIVITY_WORKERS: 'activity worker processes',
+      ANTHROPIC_API_KEY: 'the real Claude (unset: the built-in fake)',
+    }),
+  ],
+  example: 'TEMPORAL_PG_HOST=db.internal npm run stack:postgres',
+};
+
 async function main(): Promise<void> {
+  if (helpOrNoArgs(USAGE)) return;
   const config = loadConfig(process.env);
   const settings = readPostgresProfileSettings(process.env);
   if (readTemporalSettings(process.env).external) {

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { loadConfig, type AppConfig } from '../config';
+import { envSchema } from '../config/env-schema';
 import { startFakeClaude, fakeClaudeOptionsFromEnv, type FakeClaudeServer } from '../fake-claude';
+import { envFromSchema, helpOrNoArgs, type CommandUsage } from '../runtime/cli-args';
 import { Supervisor } from '../runtime/supervisor';
 import { startDevServer, type DevServerHandle } from '../temporal/dev-server';
 import { readTemporalSettings } from '../temporal/settings';
@@ -42,12 +44,34 @@ function workerMetricsEnv(config: AppConfig, index: number): NodeJS.ProcessEnv {
   };
 }
 
+const USAGE: CommandUsage = {
+  synopsis: 'npm start   (node dist/bin/start.js, after npm run build)',
+  summary:
+    'The whole stack on one machine, each part its own process: a Temporal dev server (unless ' +
+    'TEMPORAL_ADDRESS is set), a fake Claude (unless ANTHROPIC_API_KEY is set), the API, one ' +
+    'workflow worker and ACTIVITY_WORKERS activity workers. Ctrl-C stops everything.',
+  env: [
+    ...envFromSchema(envSchema, {
+      PORT: 'API port',
+      ACTIVITY_WORKERS: 'activity worker processes',
+      ANTHROPIC_API_KEY: 'the real Claude (unset: the built-in fake)',
+      TEMPORAL_DEV_PORT: 'dev server frontend port',
+      TEMPORAL_UI_PORT: 'dev server Web UI port',
+      TEMPORAL_DB_FILE: 'dev server SQLite file',
+      FAKE_CLAUDE_PORT: 'fake Claude port',
+    }),
+    { name: 'TEMPORAL_ADDRESS', description: 'use this Temporal server instead of a dev server' },
+  ],
+  example: 'ACTIVITY_WORKERS=4 npm start',
+};
+
 /**
  * Entry point of `npm start`: the whole stack on one machine — a Temporal dev server (unless
  * TEMPORAL_ADDRESS names one), the fake Claude (unless ANTHROPIC_API_KEY is set), the API, one
  * workflow worker and ACTIVITY_WORKERS activity workers, each its own OS process.
  */
 async function main(): Promise<void> {
+  if (helpOrNoArgs(USAGE)) return;
   const config = loadConfig(process.env);
   const temporalSettings = readTemporalSettings(process.env);
   let devServer: DevServerHandle | undefined;

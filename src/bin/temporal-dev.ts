@@ -8,6 +8,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { envFromSchema, helpOrNoArgs, type CommandUsage } from '../runtime/cli-args';
 import { startDevServer } from '../temporal/dev-server';
 import { ensureTemporalBinary } from '../temporal/temporal-binary';
 
@@ -30,7 +31,25 @@ const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
 
+const USAGE: CommandUsage = {
+  synopsis: 'npm run temporal   (node dist/bin/temporal-dev.js)',
+  summary:
+    'Runs a local Temporal dev server configured for Agent Fleet (search attributes, ' +
+    'priority/fairness matcher, state in a SQLite file) until Ctrl-C; reuses one already running.',
+  env: [
+    ...envFromSchema(devEnvSchema, {
+      TEMPORAL_DEV_PORT: 'frontend gRPC port',
+      TEMPORAL_UI_PORT: 'Web UI port',
+      TEMPORAL_DB_FILE: 'SQLite file (relative to the repository root)',
+      TEMPORAL_NAMESPACE: 'namespace',
+    }),
+    { name: 'TEMPORAL_CLI_PATH', description: 'the `temporal` executable (else found or built)' },
+  ],
+  example: 'TEMPORAL_UI_PORT=8300 npm run temporal',
+};
+
 async function main(): Promise<void> {
+  if (helpOrNoArgs(USAGE)) return;
   const parsed = devEnvSchema.safeParse(process.env);
   if (!parsed.success) {
     throw new Error(

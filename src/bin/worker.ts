@@ -1,15 +1,22 @@
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import type { Worker } from '@temporalio/worker';
 import { z } from 'zod';
 import { createAnthropicClient } from '../activities/anthropic-client';
 import { loadConfig } from '../config';
+import { envSchema } from '../config/env-schema';
 import { createLogger } from '../logging/logger';
 import {
   sdkMetricsBindAddress,
   startWorkerObservability,
 } from '../observability/worker-observability';
 import { startTracing } from '../observability/tracing';
+import {
+  envFromSchema,
+  flagsFromSchema,
+  helpRequested,
+  parseFlags,
+  type CommandUsage,
+} from '../runtime/cli-args';
 import { onShutdown } from '../runtime/shutdown';
 import { startWorkerHealthServer } from '../runtime/worker-health-server';
 import { installTemporalRuntime } from '../runtime/temporal-runtime';
@@ -24,22 +31,44 @@ import {
 } from '../worker/create-workers';
 import { exitOnStartupError } from './startup-error';
 
+const roleError = 'must be workflows, activities or all';
 const argsSchema = z.object({
-  role: z.enum(['workflows', 'activities', 'all'], {
-    error: '--role must be workflows, activities or all',
-  }),
+  role: z.enum(['workflows', 'activities', 'all'], { error: roleError }).default('all'),
 });
+
+const USAGE: CommandUsage = {
+  synopsis: 'npm run worker -- [--role workflows|activities|all]',
+  summary:
+    'A worker process: polls the workflow task queue (--role workflows), the Claude-call and tool ' +
+    'queues (--role activities), or all three. Needs a Temporal server.',
+  flags: flagsFromSchema(argsSchema, { role: 'which task queues this process polls' }),
+  env: [
+    ...envFromSchema(envSchema, {
+      WORKFLOW_TASK_QUEUE: 'workflow task queue',
+      ACTIVITY_TASK_QUEUE: 'Claude-call activity task queue',
+      TOOL_TASK_QUEUE: 'agent tool-call task queue',
+      MAX_CONCURRENT_CLAUDE_CALLS: 'Claude calls in flight per activity worker',
+      ANTHROPIC_API_KEY: 'the real Claude; unset with ANTHROPIC_BASE_URL = a fake Claude',
+      ANTHROPIC_BASE_URL: 'Anthropic-compatible endpoint (e.g. the fake Claude)',
+      WORKER_HEALTH_PORT: '/healthz and /readyz port (0 = off)',
+      METRICS_PORT: '/metrics port (0 = off)',
+    }),
+    {
+      name: 'TEMPORAL_ADDRESS',
+      description: 'Temporal frontend host:port',
+      default: '127.0.0.1:7233',
+    },
+  ],
+  example: 'ANTHROPIC_BASE_URL=http://127.0.0.1:4010 npm run worker -- --role activities',
+};
 
 /**
  * Entry point: a worker process (`npm run worker -- --role=activities`). Workflow workers and
  * activity workers are separate processes on separate task queues so each fleet scales alone.
  */
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { role: { type: 'string', default: 'all' } } });
-  const parsedArgs = argsSchema.safeParse(values);
-  if (!parsedArgs.success)
-    throw new Error(parsedArgs.error.issues.map((i) => i.message).join('; '));
-  const { role } = parsedArgs.data;
+  if (helpRequested(USAGE)) return;
+  const { role } = parseFlags(argsSchema, process.argv.slice(2));
   const config = loadConfig(process.env);
   const logger = createLogger({
     name: `worker-${role}`,

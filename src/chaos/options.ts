@@ -1,6 +1,6 @@
 /** Options of `npm run chaos` (flags or `CHAOS_*` variables), validated with zod. */
 import { z } from 'zod';
-import { parseToolArgs } from '../loadtest/cli-args';
+import { parseToolArgs } from '../runtime/cli-args';
 
 const seconds = (max: number) => z.coerce.number().min(0).max(max);
 

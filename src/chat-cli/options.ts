@@ -1,8 +1,9 @@
 /** Arguments of `npm run chat -- "message"`, validated with zod. */
 import { z } from 'zod';
-import { parseToolArgs } from '../loadtest/cli-args';
+import { ArgsError, parseToolArgs } from '../runtime/cli-args';
 
-const schema = z.object({
+/** The flags (kebab-case) and their validation. */
+export const chatArgsSchema = z.object({
   url: z.url().optional(),
   user: z
     .string()
@@ -32,12 +33,14 @@ export interface ChatOptions {
  * @throws ArgsError naming the bad flag, or when no message is given.
  */
 export function parseChatArgs(argv: string[], env: NodeJS.ProcessEnv): ChatOptions {
-  const { options: o, positionals } = parseToolArgs(schema, argv, env, 'CHAT', ['no-stream']);
+  const { options: o, positionals } = parseToolArgs(chatArgsSchema, argv, env, 'CHAT', [
+    'no-stream',
+  ]);
   const message = positionals.join(' ').trim();
   if (message === '')
-    throw new Error('usage: npm run chat -- [--user ID] [--priority high|medium|normal] "message"');
+    throw new ArgsError('no message given: npm run chat -- [flags] "message" (--help for usage)');
   const apiUrl = z.url().safeParse(o.url ?? env.API_URL ?? 'http://127.0.0.1:8000');
-  if (!apiUrl.success) throw new Error(`API_URL (or --url): not a URL: ${env.API_URL}`);
+  if (!apiUrl.success) throw new ArgsError(`API_URL (or --url): not a URL: ${env.API_URL}`);
   const priority = /^\d$/.test(o.priority)
     ? (Number(o.priority) as 1 | 2 | 3)
     : (o.priority as 'high' | 'medium' | 'normal');

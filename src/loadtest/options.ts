@@ -3,7 +3,7 @@
  * typo fails with the flag's name instead of silently running a different test.
  */
 import { z } from 'zod';
-import { isLoopbackUrl, parseToolArgs } from './cli-args';
+import { isLoopbackUrl, parseToolArgs } from '../runtime/cli-args';
 import type { MessageKind } from './workload';
 
 const positive = (max: number) => z.coerce.number().positive().max(max);
