@@ -1,7 +1,9 @@
 /**
  * Reads one model call's live text from the activity worker that is generating it (the worker's
- * stream server, see src/streaming/stream-server.ts): a plain HTTP server-sent-event stream.
+ * stream server, see src/streaming/stream-server.ts): a plain HTTP server-sent-event stream,
+ * each read signed with STREAM_SECRET when one is configured.
  */
+import { streamAuthorization } from '../streaming/stream-auth';
 
 /** A running relay; `done` settles when the stream ends, fails or is stopped. */
 export interface LiveTextRelay {
@@ -10,17 +12,23 @@ export interface LiveTextRelay {
 }
 
 /**
- * Connects to `url` (from character `from`) and calls `onText(offset, text)` per delta.
- * Errors end the relay quietly: the caller falls back to the workflow's durable state.
+ * Connects to `url` (from character `from`) and calls `onText(offset, text)` per delta, signing
+ * the read with `secret` if given. Errors (a 401 included) end the relay quietly: the caller
+ * falls back to the workflow's durable state.
  */
 export function relayLiveText(
   url: string,
   from: number,
   onText: (offset: number, text: string) => void,
+  secret?: string,
 ): LiveTextRelay {
   const controller = new AbortController();
   const done = (async () => {
-    const res = await fetch(`${url}?from=${from}`, { signal: controller.signal });
+    const headers: Record<string, string> =
+      secret === undefined
+        ? {}
+        : { authorization: streamAuthorization(secret, new URL(url).pathname) };
+    const res = await fetch(`${url}?from=${from}`, { signal: controller.signal, headers });
     if (!res.ok || !res.body) return;
     const decoder = new TextDecoder();
     let buffer = '';

@@ -5,6 +5,7 @@ import { createLogger } from '../logging/logger';
 import { startApiServer } from '../runtime/api-server';
 import { onShutdown } from '../runtime/shutdown';
 import { createDataConverter, logPayloadEncryption } from '../security/data-converter';
+import { assertStreamSecret } from '../streaming/stream-auth';
 import { connectClient } from '../temporal/connection';
 import { readTemporalSettings } from '../temporal/settings';
 import { exitOnStartupError } from './startup-error';
@@ -12,6 +13,8 @@ import { exitOnStartupError } from './startup-error';
 /** Entry point: the HTTP API (`npm run api`). */
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
+  // Before anything connects: a production API without the stream secret must not start.
+  assertStreamSecret(config, 'api');
   const logger = createLogger({ name: 'api', level: config.logLevel, pretty: config.logPretty });
   const temporal = readTemporalSettings(process.env);
   logPayloadEncryption(logger, config.payloadEncryption.keyring);

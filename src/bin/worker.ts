@@ -17,6 +17,7 @@ import { createDataConverter, logPayloadEncryption } from '../security/data-conv
 import { connectWorkerConnection } from '../temporal/connection';
 import { readTemporalSettings } from '../temporal/settings';
 import { startLiveTextServer } from '../streaming/live-text-server';
+import { assertStreamSecret } from '../streaming/stream-auth';
 import {
   activityWorkerSettings,
   createActivityWorkers,
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
     throw new Error(parsedArgs.error.issues.map((i) => i.message).join('; '));
   const { role } = parsedArgs.data;
   const config = loadConfig(process.env);
+  if (role !== 'workflows') assertStreamSecret(config, 'activities');
   const logger = createLogger({
     name: `worker-${role}`,
     level: config.logLevel,
@@ -73,7 +75,7 @@ async function main(): Promise<void> {
     try {
       const health = await startWorkerHealthServer({
         port: config.worker.healthPort,
-        host: config.http.host,
+        host: config.worker.healthHost,
         workers: () => workers,
       });
       logger.info({ url: health.url }, 'worker health endpoint listening');
