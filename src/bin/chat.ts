@@ -5,7 +5,7 @@
  * captures just the answer.
  */
 import { parseChatArgs, type ChatOptions } from '../chat-cli/options';
-import { readSse } from '../chat-cli/sse';
+import { readSse } from '../streaming/sse-reader';
 
 interface JobView {
   job_id: string;
