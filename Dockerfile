@@ -43,7 +43,7 @@ COPY --chown=root:root package.json ./
 # The image's files belong to root and are read-only to the app user: a compromised process
 # cannot rewrite its own code. The `node` user (uid 1000) ships with the base image.
 USER 1000:1000
-EXPOSE 8000 9464 9465
+EXPOSE 8000 9464 9465 9467
 # Probes the API's /healthz or, for a worker, its health endpoint (WORKER_HEALTH_PORT); the
 # script tells the roles apart by PID 1's command line, so one HEALTHCHECK serves every role.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \

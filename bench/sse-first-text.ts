@@ -19,6 +19,7 @@ import { createAnthropicClient } from '../src/activities/anthropic-client';
 import { loadConfig } from '../src/config';
 import { startFakeClaude } from '../src/fake-claude';
 import { startApiServer } from '../src/runtime/api-server';
+import { randomStreamSecret } from '../src/streaming/stream-auth';
 import { StreamHub } from '../src/streaming/stream-hub';
 import { startStreamServer } from '../src/streaming/stream-server';
 import { startDevServer } from '../src/temporal/dev-server';
@@ -69,13 +70,20 @@ async function main(): Promise<void> {
     PORT: '0',
     LOG_LEVEL: 'silent',
     CLAUDE_HEARTBEAT_TIMEOUT_MS: '3000',
+    // Signed reads, as deployed: the measured path includes the HMAC on both sides.
+    STREAM_SECRET: randomStreamSecret(),
   });
   const logger = pino({ level: 'silent' });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
   const api = await startApiServer({ client, config, logger });
   const hub = new StreamHub();
-  const streamServer = await startStreamServer({ hub, host: '127.0.0.1', port: 0 });
+  const streamServer = await startStreamServer({
+    hub,
+    host: '127.0.0.1',
+    port: 0,
+    secret: config.agent.streamSecret!,
+  });
   const native = await NativeConnection.connect({ address: server.address });
   const base = { connection: native, namespace: 'default', shutdownGraceMs: 1_000 };
   const workers = [

@@ -94,6 +94,7 @@ describe('Kubernetes manifests', () => {
         'PodDisruptionBudget/agent-fleet-workflow-worker',
         'ScaledObject/agent-fleet-activity-worker',
         'Secret/agent-fleet-anthropic',
+        'Secret/agent-fleet-stream',
         'Service/agent-fleet-api',
       ].sort(),
     );
@@ -223,6 +224,45 @@ describe('Kubernetes manifests', () => {
     }
   });
 
+  it('opens worker ports to the pod network only where a peer must reach them, signed', () => {
+    // Loopback by default: a worker's probe, metrics and live-text ports are private…
+    const defaults = envSchema.parse({});
+    expect([defaults.WORKER_HEALTH_HOST, defaults.METRICS_HOST, defaults.STREAM_HOST]).toEqual([
+      '127.0.0.1',
+      '127.0.0.1',
+      '127.0.0.1',
+    ]);
+    // …and in a pod they face the pod IP: the kubelet probes, Prometheus scrapes, the API reads.
+    expect(configMap.WORKER_HEALTH_HOST).toBe('0.0.0.0');
+    expect(configMap.METRICS_HOST).toBe('0.0.0.0');
+    expect(configMap.STREAM_HOST).toBe('0.0.0.0');
+    const envFrom = (name: string): string[] =>
+      (
+        byKindName('Deployment', name).doc.spec.template.spec.containers[0].envFrom as {
+          secretRef?: { name: string };
+        }[]
+      ).flatMap((source) => (source.secretRef ? [source.secretRef.name] : []));
+    // The API signs its reads with the secret activity workers check; nobody else holds it.
+    expect(envFrom('agent-fleet-api')).toContain('agent-fleet-stream');
+    expect(envFrom('agent-fleet-activity-worker')).toContain('agent-fleet-stream');
+    expect(envFrom('agent-fleet-workflow-worker')).not.toContain('agent-fleet-stream');
+    const worker = byKindName('Deployment', 'agent-fleet-activity-worker').doc.spec.template.spec
+      .containers[0];
+    const env = Object.fromEntries(
+      worker.env.map((e: { name: string; value?: string; valueFrom?: unknown }) => [
+        e.name,
+        e.value ?? e.valueFrom,
+      ]),
+    );
+    expect(env.POD_IP).toEqual({ fieldRef: { fieldPath: 'status.podIP' } });
+    const stream = worker.ports.find((p: { name: string }) => p.name === 'stream');
+    expect(String(stream.containerPort)).toBe(configMap.STREAM_PORT);
+    expect(env.STREAM_ADVERTISE_URL).toBe(`http://$(POD_IP):${configMap.STREAM_PORT}`);
+    // An unedited placeholder must stop the pods rather than run with a known key.
+    const secret = byKindName('Secret', 'agent-fleet-stream').doc.stringData.STREAM_SECRET;
+    expect(envSchema.safeParse({ STREAM_SECRET: secret }).success).toBe(false);
+  });
+
   it('runs every container as non-root with limits', () => {
     for (const m of manifests.filter((x) => x.doc.kind === 'Deployment')) {
       const pod = m.doc.spec.template.spec;
@@ -346,6 +386,32 @@ describe('docker-compose.yml and Dockerfile', () => {
       );
     }
     expect(services.temporal.depends_on.postgresql.condition).toBe('service_healthy');
+  });
+
+  it('shares a generated stream secret and opens only the ports other containers use', () => {
+    const services = compose.services;
+    const secretFile = services.api.environment.STREAM_SECRET_FILE;
+    const command = services['stream-secret'].command.join(' ');
+    expect(command).toContain(`'${secretFile}'`);
+    expect(command).toContain('randomBytes(32)');
+    for (const name of ['api', 'activity-worker']) {
+      expect(services[name].environment.STREAM_SECRET_FILE).toBe(secretFile);
+      expect(services[name].volumes).toContain(`stream-secret:${path.dirname(secretFile)}:ro`);
+      expect(services[name].depends_on['stream-secret'].condition).toBe(
+        'service_completed_successfully',
+      );
+    }
+    // Prometheus scrapes the workers' metrics across the compose network.
+    for (const name of ['workflow-worker', 'activity-worker'])
+      expect(services[name].environment.METRICS_HOST).toBe('0.0.0.0');
+    // The API reads each activity-worker replica's live text at that replica's address.
+    const worker = services['activity-worker'];
+    expect(worker.environment.STREAM_HOST).toBe('0.0.0.0');
+    expect(worker.command.join(' ')).toContain(
+      `STREAM_ADVERTISE_URL="http://$$(hostname -i | cut -d' ' -f1):${worker.environment.STREAM_PORT}"`,
+    );
+    // The health check runs inside the container: the probe port stays on loopback.
+    expect(worker.environment.WORKER_HEALTH_HOST).toBeUndefined();
   });
 
   it('references only files and entry points that exist', () => {

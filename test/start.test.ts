@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { getFreePort } from '../src/temporal/free-port';
 import { isFinished, pollUntil, postJson, type JobBody } from './helpers/http';
+import { commandLine, listeningSockets } from './helpers/listening-sockets';
 import { isAlive, killAllSpawned, spawnEntryPoint } from './helpers/processes';
 
 /** Every descendant pid of `pid` (children, grandchildren, …). */
@@ -98,6 +99,28 @@ it('runs the whole stack, answers the printed curl, and stops cleanly on SIGTERM
   const tree = descendants(start.child.pid!);
   expect(tree.length).toBeGreaterThanOrEqual(5); // api, 3 workers, temporal dev server
   for (const pid of Object.values(processes)) expect(tree).toContain(pid);
+
+  // Private internals: beyond loopback only the API and Temporal (server and UI) listen. Worker
+  // probe, metrics and live-text ports, the SDK exporter and the fake Claude stay on loopback.
+  const temporalPids = tree.filter((pid) => commandLine(pid).includes('start-dev'));
+  expect(temporalPids).toHaveLength(1);
+  const sockets = listeningSockets([start.child.pid!, ...tree]);
+  const owner = (pid: number) =>
+    temporalPids.includes(pid)
+      ? 'temporal'
+      : pid === start.child.pid
+        ? 'start'
+        : (Object.entries(processes).find(([, p]) => p === pid)?.[0] ?? `pid ${pid}`);
+  const exposed = sockets
+    .filter((s) => !s.loopback)
+    .map((s) => `${owner(s.pid)} ${s.address}:${s.port}`);
+  expect(exposed.filter((s) => !/^(api|temporal) /.test(s))).toEqual([]);
+  expect(exposed).toContain(`api 0.0.0.0:${env.PORT}`);
+  // Each worker does listen (so the check above saw its sockets), on loopback only.
+  for (const name of ['worker-workflows', 'worker-activities-1', 'worker-activities-2']) {
+    const own = sockets.filter((s) => s.pid === processes[name]);
+    expect({ name, listening: own.length > 0 }).toEqual({ name, listening: true });
+  }
 
   start.child.kill('SIGTERM');
   const exit = await start.exited();

@@ -139,7 +139,15 @@ export async function streamJobEvents(
         const url = await liveStreamUrl(deps, jobId, pos.call);
         if (url) {
           const call = pos.call;
-          const relay = { ...relayLiveText(url, pos.offset, (o, t) => sendText(call, o, t)), call };
+          const relay = {
+            ...relayLiveText(
+              url,
+              pos.offset,
+              (o, t) => sendText(call, o, t),
+              deps.config.agent.streamSecret,
+            ),
+            call,
+          };
           live = relay;
           // An attempt that dies mid-stream is retried with a new stream URL: look it up again.
           void relay.done.then(() => {

@@ -7,6 +7,7 @@ import { startApiServer } from '../runtime/api-server';
 import { envFromSchema, helpOrNoArgs, type CommandUsage } from '../runtime/cli-args';
 import { onShutdown } from '../runtime/shutdown';
 import { createDataConverter, logPayloadEncryption } from '../security/data-converter';
+import { assertStreamSecret } from '../streaming/stream-auth';
 import { connectClient } from '../temporal/connection';
 import { readTemporalSettings } from '../temporal/settings';
 import { exitOnStartupError } from './startup-error';
@@ -37,6 +38,8 @@ const USAGE: CommandUsage = {
 async function main(): Promise<void> {
   if (helpOrNoArgs(USAGE)) return;
   const config = loadConfig(process.env);
+  // Before anything connects: a production API without the stream secret must not start.
+  assertStreamSecret(config, 'api');
   const logger = createLogger({ name: 'api', level: config.logLevel, pretty: config.logPretty });
   const temporal = readTemporalSettings(process.env);
   logPayloadEncryption(logger, config.payloadEncryption.keyring);

@@ -5,7 +5,7 @@
  * captures just the answer.
  */
 import { chatArgsSchema, parseChatArgs, type ChatOptions } from '../chat-cli/options';
-import { readSse } from '../chat-cli/sse';
+import { readSse } from '../streaming/sse-reader';
 import { flagsFromSchema, helpRequested, type CommandUsage } from '../runtime/cli-args';
 
 const USAGE: CommandUsage = {

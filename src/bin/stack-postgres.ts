@@ -14,6 +14,8 @@ import { envSchema } from '../config/env-schema';
 import { fakeClaudeOptionsFromEnv, startFakeClaude, type FakeClaudeServer } from '../fake-claude';
 import { envFromSchema, helpOrNoArgs, type CommandUsage } from '../runtime/cli-args';
 import { Supervisor } from '../runtime/supervisor';
+import { waitForHttpOk } from '../stack/wait-for-http-ok';
+import { withStreamSecret } from '../streaming/stream-auth';
 import { SEARCH_ATTRIBUTES } from '../shared';
 import {
   postgresProfileEnvSchema,
@@ -30,19 +32,6 @@ import { exitOnStartupError } from './startup-error';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
 const say = (line: string) => process.stdout.write(`[agent-fleet:postgres] ${line}\n`);
-
-async function waitForApi(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`the API did not become ready at ${url} within ${timeoutMs / 1000} s`);
-}
 
 const USAGE: CommandUsage = {
   synopsis: 'npm run stack:postgres   (node dist/bin/stack-postgres.js, after npm run build)',
@@ -123,11 +112,12 @@ async function main(): Promise<void> {
   running.server = server;
   say(`Temporal server (PostgreSQL) ready at ${server.address}, namespace ${server.namespace}`);
 
-  const childEnv: NodeJS.ProcessEnv = {
+  // The API and workers share a stream secret nobody else has (a fresh one per run).
+  const childEnv = withStreamSecret({
     ...process.env,
     TEMPORAL_ADDRESS: server.address,
     TEMPORAL_NAMESPACE: server.namespace,
-  };
+  });
   if (!config.claude.apiKey && !config.claude.baseURL) {
     fake = await startFakeClaude(fakeClaudeOptionsFromEnv(process.env), {
       port: config.stack.fakeClaudePort,
@@ -164,7 +154,7 @@ async function main(): Promise<void> {
 
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
   const apiUrl = `http://${host}:${config.http.port}`;
-  await waitForApi(apiUrl, 60_000);
+  await waitForHttpOk(`${apiUrl}/readyz`, { timeoutMs: 60_000 });
   say(`API:        ${apiUrl}`);
   say(`Temporal:   ${server.address} (no Web UI in this profile; use \`temporal --address\`)`);
   say(`Processes:  ${JSON.stringify({ temporal: server.pid, ...supervisor.pids() })}`);

@@ -4,6 +4,8 @@ import { envSchema } from '../config/env-schema';
 import { startFakeClaude, fakeClaudeOptionsFromEnv, type FakeClaudeServer } from '../fake-claude';
 import { envFromSchema, helpOrNoArgs, type CommandUsage } from '../runtime/cli-args';
 import { Supervisor } from '../runtime/supervisor';
+import { waitForHttpOk } from '../stack/wait-for-http-ok';
+import { withStreamSecret } from '../streaming/stream-auth';
 import { startDevServer, type DevServerHandle } from '../temporal/dev-server';
 import { readTemporalSettings } from '../temporal/settings';
 import { ensureTemporalBinary } from '../temporal/temporal-binary';
@@ -11,21 +13,6 @@ import { exitOnStartupError } from './startup-error';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
 const say = (line: string) => process.stdout.write(`[agent-fleet] ${line}\n`);
-
-/** Polls the API's readiness endpoint until it answers 200. */
-async function waitForApi(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`${url}/readyz`);
-      if (res.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`the API did not become ready at ${url} within ${timeoutMs / 1000} s`);
-}
 
 /** Gap between the metrics ports of successive worker processes on one machine. */
 const METRICS_PORT_STRIDE = 10;
@@ -121,7 +108,8 @@ async function main(): Promise<void> {
     say(`Temporal dev server at ${temporalAddress}${devServer.reused ? ' (reused)' : ''}`);
   }
 
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: temporalAddress };
+  // The API and workers share a stream secret nobody else has (a fresh one per run).
+  const childEnv = withStreamSecret({ ...process.env, TEMPORAL_ADDRESS: temporalAddress });
   if (!config.claude.apiKey && !config.claude.baseURL) {
     fake = await startFakeClaude(fakeClaudeOptionsFromEnv(process.env), {
       port: config.stack.fakeClaudePort,
@@ -157,7 +145,7 @@ async function main(): Promise<void> {
 
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
   const apiUrl = `http://${host}:${config.http.port}`;
-  await waitForApi(apiUrl, 60_000);
+  await waitForHttpOk(`${apiUrl}/readyz`, { timeoutMs: 60_000 });
   say('');
   say(`API:           ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json)`);
   if (uiUrl) say(`Temporal UI:   ${uiUrl}`);

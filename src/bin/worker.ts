@@ -24,6 +24,7 @@ import { createDataConverter, logPayloadEncryption } from '../security/data-conv
 import { connectWorkerConnection } from '../temporal/connection';
 import { readTemporalSettings } from '../temporal/settings';
 import { startLiveTextServer } from '../streaming/live-text-server';
+import { assertStreamSecret } from '../streaming/stream-auth';
 import {
   activityWorkerSettings,
   createActivityWorkers,
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
   if (helpRequested(USAGE)) return;
   const { role } = parseFlags(argsSchema, process.argv.slice(2));
   const config = loadConfig(process.env);
+  if (role !== 'workflows') assertStreamSecret(config, 'activities');
   const logger = createLogger({
     name: `worker-${role}`,
     level: config.logLevel,
@@ -102,7 +104,7 @@ async function main(): Promise<void> {
     try {
       const health = await startWorkerHealthServer({
         port: config.worker.healthPort,
-        host: config.http.host,
+        host: config.worker.healthHost,
         workers: () => workers,
       });
       logger.info({ url: health.url }, 'worker health endpoint listening');

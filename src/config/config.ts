@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { loadApiKeys, type ApiKeyRecord } from '../security/api-keys';
 import { envSchema, type EnvSettings } from './env-schema';
 import {
@@ -13,6 +14,8 @@ export interface AppConfig {
   logLevel: string;
   /** Pretty, human log lines (default when stdout is a terminal). */
   logPretty: boolean;
+  /** NODE_ENV=production: secrets development can do without become required. */
+  production: boolean;
   http: {
     host: string;
     port: number;
@@ -35,8 +38,10 @@ export interface AppConfig {
     /** Tool calls one activity worker runs at once (on the tool queue). */
     maxConcurrentToolCalls: number;
     shutdownGraceMs: number;
-    /** Port of the worker's /healthz and /readyz endpoint (bound on HOST); 0 = disabled. */
+    /** Port of the worker's /healthz and /readyz endpoint; 0 = disabled. */
     healthPort: number;
+    /** Interface that endpoint binds (loopback by default: only probes need it). */
+    healthHost: string;
   };
   claude: {
     /** Absent when only a fake (ANTHROPIC_BASE_URL) is configured. */
@@ -52,7 +57,7 @@ export interface AppConfig {
   };
   /** Metrics and pricing (see src/observability). */
   observability: {
-    /** Bind host of a worker's /metrics server. */
+    /** Bind host of a worker's /metrics server (loopback unless Prometheus scrapes it remotely). */
     metricsHost: string;
     /** Port of a worker's /metrics server; 0 = no server. */
     metricsPort: number;
@@ -103,8 +108,15 @@ export interface AppConfig {
     };
     /** Longest `POST /chat?wait=` honoured (longer waits are capped to it). */
     maxWaitMs: number;
-    /** Port of an activity worker's live-text server (0 = off); bound on HOST. */
+    /** Port of an activity worker's live-text server (0 = off). */
     streamPort: number;
+    /** Interface of that server (loopback by default: it carries users' text). */
+    streamHost: string;
+    /**
+     * Key shared by the API and activity workers: the API signs each read of live text with it
+     * and a worker serves none without a valid signature. Absent: loopback-only, unsigned.
+     */
+    streamSecret?: string;
     /** URL the API uses to reach this worker's stream server (default http://HOST:STREAM_PORT). */
     streamAdvertiseUrl?: string;
     /** How often an SSE stream re-reads the job's status. */
@@ -165,6 +177,36 @@ function payloadEncryptionOrThrow(e: EnvSettings): PayloadEncryptionConfig {
   }
 }
 
+/** STREAM_SECRET, or the first line of STREAM_SECRET_FILE (a mounted Kubernetes/Docker secret). */
+function streamSecretOrThrow(e: EnvSettings): string | undefined {
+  if (e.STREAM_SECRET && e.STREAM_SECRET_FILE) {
+    throw new ConfigError([
+      {
+        variable: 'STREAM_SECRET_FILE',
+        message: 'set STREAM_SECRET or STREAM_SECRET_FILE, not both',
+      },
+    ]);
+  }
+  if (!e.STREAM_SECRET_FILE) return e.STREAM_SECRET;
+  let secret: string;
+  try {
+    secret = readFileSync(e.STREAM_SECRET_FILE, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError([
+      {
+        variable: 'STREAM_SECRET_FILE',
+        message: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      },
+    ]);
+  }
+  if (secret.length < 32) {
+    throw new ConfigError([
+      { variable: 'STREAM_SECRET_FILE', message: 'must hold at least 32 characters' },
+    ]);
+  }
+  return secret;
+}
+
 /**
  * Parses and validates the environment. Call it only from entry points (src/bin) and pass the
  * result down; values are never logged because some of them are secrets.
@@ -192,6 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   return {
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_PRETTY ?? Boolean(process.stdout.isTTY),
+    production: e.NODE_ENV === 'production',
     http: {
       host: e.HOST,
       port: e.PORT,
@@ -215,6 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       maxConcurrentToolCalls: e.MAX_CONCURRENT_TOOL_CALLS,
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
       healthPort: e.WORKER_HEALTH_PORT,
+      healthHost: e.WORKER_HEALTH_HOST,
     },
     claude: {
       apiKey: e.ANTHROPIC_API_KEY,
@@ -281,6 +325,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       },
       maxWaitMs: e.MAX_WAIT_MS,
       streamPort: e.STREAM_PORT,
+      streamHost: e.STREAM_HOST,
+      streamSecret: streamSecretOrThrow(e),
       streamAdvertiseUrl: e.STREAM_ADVERTISE_URL,
       ssePollIntervalMs: e.SSE_POLL_INTERVAL_MS,
     },

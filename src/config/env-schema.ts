@@ -39,6 +39,8 @@ const fairnessWeightsFromJson = z
 export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_PRETTY: booleanFromEnv.optional(),
+  /** `production` turns missing secrets that development tolerates into start-up errors. */
+  NODE_ENV: z.string().optional(),
 
   PORT: int(0, 65535).default(8000),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -62,6 +64,8 @@ export const envSchema = z.object({
   WORKER_SHUTDOWN_GRACE_MS: int(0, 3_600_000).default(60_000),
   /** Worker probe endpoint (/healthz, /readyz) port; 0 disables it. */
   WORKER_HEALTH_PORT: int(0, 65535).default(9465),
+  /** Interface of the worker probe endpoint: loopback unless an orchestrator must reach it. */
+  WORKER_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
 
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
   ANTHROPIC_BASE_URL: z.url().optional(),
@@ -128,7 +132,12 @@ export const envSchema = z.object({
   MAX_WAIT_MS: int(0, 600_000).default(30_000),
   /** Activity workers' live-text server for SSE (0 = off). */
   STREAM_PORT: int(0, 65535).default(9467),
+  /** Interface of that server: loopback unless API replicas on other hosts must reach it. */
+  STREAM_HOST: z.string().min(1).default('127.0.0.1'),
   STREAM_ADVERTISE_URL: z.url().optional(),
+  /** Shared by the API and activity workers: signs the API's reads of live text. */
+  STREAM_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  STREAM_SECRET_FILE: z.string().min(1).optional(),
   SSE_POLL_INTERVAL_MS: int(50, 10_000).default(250),
 
   // Payload encryption (Temporal PayloadCodec) and the codec server for the Web UI and CLI.

@@ -13,7 +13,7 @@ export const DEFAULT_WORKER_HEALTH_PORT = 9465;
 export interface WorkerHealthServerOptions {
   /** TCP port (0 = an ephemeral port, reported in the handle's `url`). */
   port: number;
-  /** Interface to bind; orchestrators probe the pod IP, so containers use `0.0.0.0`. */
+  /** Interface to bind (WORKER_HEALTH_HOST): loopback, or `0.0.0.0` where the kubelet probes the pod IP. */
   host: string;
   /** The process's workers, read on every probe (the list may grow while starting). */
   workers: () => readonly Worker[];

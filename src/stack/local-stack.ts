@@ -13,8 +13,10 @@ import { Client, Connection } from '@temporalio/client';
 import { startDevServer, type DevServerHandle } from '../temporal/dev-server';
 import { getFreePort } from '../temporal/free-port';
 import { ensureTemporalBinary } from '../temporal/temporal-binary';
+import { withStreamSecret } from '../streaming/stream-auth';
 import { ManagedProcess } from './managed-process';
 import { distEntryPoint, findProjectRoot } from './project-root';
+import { waitForHttpOk } from './wait-for-http-ok';
 
 /** Where Temporal comes from. */
 export type StackTemporal =
@@ -60,22 +62,17 @@ export interface LocalStack {
   close(): Promise<void>;
 }
 
-async function waitForHttpOk(url: string, timeoutMs: number, who: ManagedProcess): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(url);
-      if (res.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    if (!who.running())
-      throw new Error(`${who.spec.name} exited while starting:\n${who.output().slice(-3000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(
-    `${url} did not answer 200 within ${timeoutMs} ms:\n${who.output().slice(-3000)}`,
-  );
+/** Waits for `url` to answer 200 from `who`, failing at once if `who` exits. */
+function waitForProcessHttpOk(url: string, timeoutMs: number, who: ManagedProcess): Promise<void> {
+  return waitForHttpOk(url, {
+    timeoutMs,
+    intervalMs: 100,
+    check: () => {
+      if (!who.running())
+        throw new Error(`${who.spec.name} exited while starting:\n${who.output().slice(-3000)}`);
+    },
+    detail: () => who.output().slice(-3000),
+  });
 }
 
 /** Starts the stack and resolves once the API is ready and every worker polls. */
@@ -127,7 +124,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const fakeUrl = `http://127.0.0.1:${fakePort}`;
 
   const apiPort = await getFreePort();
-  const env: NodeJS.ProcessEnv = {
+  const env: NodeJS.ProcessEnv = withStreamSecret({
     ...process.env,
     TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_NAMESPACE: namespace,
@@ -147,7 +144,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     RATE_LIMIT_PER_KEY_RPS: '0',
     USER_MAX_ACTIVE_JOBS: '1000000',
     ...options.env,
-  };
+  });
   delete env.ANTHROPIC_API_KEY;
 
   const api = new ManagedProcess({ name: 'api', script: distEntryPoint('api'), env });
@@ -170,7 +167,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   const startWorker = async (worker: ManagedProcess) => {
     worker.start();
-    await waitForHttpOk(`http://127.0.0.1:${healthPorts.get(worker)}/readyz`, 90_000, worker);
+    await waitForProcessHttpOk(
+      `http://127.0.0.1:${healthPorts.get(worker)}/readyz`,
+      90_000,
+      worker,
+    );
   };
 
   const connection = await Connection.connect({ address: temporalAddress });
@@ -185,9 +186,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   try {
     api.start();
-    await waitForHttpOk(`${fakeUrl}/healthz`, 30_000, fake);
+    await waitForProcessHttpOk(`${fakeUrl}/healthz`, 30_000, fake);
     await Promise.all([workflowWorker, ...activityWorkers].map(startWorker));
-    await waitForHttpOk(`http://127.0.0.1:${apiPort}/readyz`, 60_000, api);
+    await waitForProcessHttpOk(`http://127.0.0.1:${apiPort}/readyz`, 60_000, api);
   } catch (err) {
     await close();
     throw err;

@@ -4,7 +4,8 @@ import { StreamHub } from './stream-hub';
 import { startStreamServer, type StreamServerHandle } from './stream-server';
 
 /**
- * Starts an activity worker's live-text hub and server (STREAM_PORT on HOST). If the port is
+ * Starts an activity worker's live-text hub and server (STREAM_PORT on STREAM_HOST, reads signed
+ * with STREAM_SECRET when one is configured). If the port is
  * taken — several workers on one machine, as with `npm start` — it falls back to an ephemeral
  * port: the API learns each call's URL from its heartbeat, so any port works. Streaming is a
  * nicety: on any failure the worker runs without it (SSE then shows text per finished call).
@@ -17,12 +18,16 @@ export async function startLiveTextServer(
   if (config.agent.streamPort === 0) return { hub };
   const options = {
     hub,
-    host: config.http.host,
+    host: config.agent.streamHost,
+    ...(config.agent.streamSecret !== undefined ? { secret: config.agent.streamSecret } : {}),
     ...(config.agent.streamAdvertiseUrl ? { advertiseUrl: config.agent.streamAdvertiseUrl } : {}),
   };
   try {
     const server = await startStreamServer({ ...options, port: config.agent.streamPort });
-    logger.info({ url: server.url }, 'live-text stream server listening');
+    logger.info(
+      { url: server.url, signed: 'secret' in options },
+      'live-text stream server listening',
+    );
     return { hub, server };
   } catch (err) {
     if (config.agent.streamAdvertiseUrl) {
@@ -31,7 +36,10 @@ export async function startLiveTextServer(
     }
     try {
       const server = await startStreamServer({ ...options, port: 0 });
-      logger.info({ url: server.url }, 'live-text stream server listening (ephemeral port)');
+      logger.info(
+        { url: server.url, signed: 'secret' in options },
+        'live-text stream server listening (ephemeral port)',
+      );
       return { hub, server };
     } catch (again) {
       logger.warn({ err: again }, 'live-text stream server not started');

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { verifyStreamAuthorization } from './stream-auth';
 import type { StreamHub } from './stream-hub';
 
 /** Options of {@link startStreamServer}. */
@@ -8,6 +9,11 @@ export interface StreamServerOptions {
   host: string;
   /** 0 = an ephemeral port. */
   port: number;
+  /**
+   * STREAM_SECRET: every read must carry a token signed with it (see stream-auth.ts), or gets
+   * 401 and no text. Absent: reads are not checked (callers bind such a server to loopback).
+   */
+  secret?: string;
   /**
    * Base URL the API should use to reach this server (e.g. `http://worker-3.internal:9467`).
    * Default: `http://<host>:<port>` (with 0.0.0.0 replaced by 127.0.0.1, right for one machine).
@@ -26,8 +32,9 @@ const PATH = /^\/streams\/([^/]+)\/(\d+)\/(\d+)$/;
 /**
  * Serves the hub's live model-call text as server-sent events:
  * `GET /streams/<job id>/<call>/<attempt>?from=<offset>` → `data: {"offset":N,"text":"…"}` per
- * delta, then `event: end`. Internal only (workers ↔ API): it carries users' text, so bind it to
- * a private interface or network policy, as with the metrics port.
+ * delta, then `event: end`. Internal only (workers ↔ API): it carries users' text, so it binds
+ * to loopback unless STREAM_HOST says otherwise, and with a secret it answers only reads the API
+ * signed (`Authorization: Bearer v1.<expiry>.<hmac>`).
  */
 export async function startStreamServer(options: StreamServerOptions): Promise<StreamServerHandle> {
   const { hub } = options;
@@ -36,6 +43,15 @@ export async function startStreamServer(options: StreamServerOptions): Promise<S
     const match = req.method === 'GET' ? PATH.exec(url.pathname) : null;
     if (!match) {
       res.writeHead(404).end();
+      return;
+    }
+    if (
+      options.secret !== undefined &&
+      !verifyStreamAuthorization(options.secret, url.pathname, req.headers.authorization)
+    ) {
+      res
+        .writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' })
+        .end('{"error":"unauthorized"}');
       return;
     }
     const key = `${decodeURIComponent(match[1] ?? '')}/${match[2]}/${match[3]}`;

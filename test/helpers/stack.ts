@@ -15,6 +15,7 @@ import {
 } from '../../src/fake-claude';
 import { startApiServer, type ApiServerHandle } from '../../src/runtime/api-server';
 import { createDataConverter } from '../../src/security/data-converter';
+import { randomStreamSecret } from '../../src/streaming/stream-auth';
 import { StreamHub } from '../../src/streaming/stream-hub';
 import { startStreamServer } from '../../src/streaming/stream-server';
 import {
@@ -87,6 +88,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     CLAUDE_HEARTBEAT_TIMEOUT_MS: '3000',
     WORKER_SHUTDOWN_GRACE_MS: '2000',
     API_SHUTDOWN_GRACE_MS: '1000',
+    // As in a deployment: the API signs its reads of live text, workers check them.
+    STREAM_SECRET: randomStreamSecret(),
     ...options.env,
   };
   const config = loadConfig(env);
@@ -101,7 +104,12 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const api: ApiServerHandle = await startApiServer({ client, config, logger });
   // Live text of agent model calls, as an activity worker process serves it to the API.
   const streams = new StreamHub();
-  const streamServer = await startStreamServer({ hub: streams, host: '127.0.0.1', port: 0 });
+  const streamServer = await startStreamServer({
+    hub: streams,
+    host: '127.0.0.1',
+    port: 0,
+    ...(config.agent.streamSecret !== undefined ? { secret: config.agent.streamSecret } : {}),
+  });
 
   let nativeConnection: NativeConnection | undefined;
   let workers: Worker[] = [];

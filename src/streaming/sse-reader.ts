@@ -1,12 +1,15 @@
 /**
- * Minimal Server-Sent Events reader over fetch: yields `{event, data}` per message. Enough for
- * `GET /chat/:id/events`; no reconnection (the caller falls back to polling instead).
+ * Minimal Server-Sent Events reader over fetch: yields `{event, data, id}` per message. Enough for
+ * `GET /chat/:id/events` (the chat CLI, tests) and a worker's live-text stream (the API's relay);
+ * no reconnection (callers fall back to durable state instead).
  */
 
 /** One SSE message. */
 export interface SseMessage {
   event: string;
   data: string;
+  /** The message's `id:` field, if it had one. */
+  id?: string;
 }
 
 /** Parses an SSE body stream into messages. */
@@ -15,6 +18,7 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
   let buffer = '';
   let event = 'message';
   let data: string[] = [];
+  let id: string | undefined;
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
     buffer += decoder.decode(chunk, { stream: true });
     let newline: number;
@@ -22,12 +26,14 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
       const line = buffer.slice(0, newline).replace(/\r$/, '');
       buffer = buffer.slice(newline + 1);
       if (line === '') {
-        if (data.length > 0) yield { event, data: data.join('\n') };
+        if (data.length > 0) yield { event, data: data.join('\n'), ...(id ? { id } : {}) };
         event = 'message';
         data = [];
+        id = undefined;
       } else if (line.startsWith('event:')) event = line.slice(6).trim();
       else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
-      // Comments (`:`) and ids/retry are ignored.
+      else if (line.startsWith('id:')) id = line.slice(3).trim();
+      // Comments (`:`) and retry are ignored.
     }
   }
 }
