@@ -216,6 +216,7 @@ export function createAdmissionController(deps: AdmissionDeps): AdmissionControl
   }
 
   function refuseStart(): HttpError {
+    limiter.recordRefusal();
     deps.onRefused?.('start_limit');
     const { limit } = limiter.state();
     return new HttpError(

@@ -45,6 +45,8 @@ export interface StartLimiter {
   tryAcquire(): StartPermit | undefined;
   /** True when {@link tryAcquire} would refuse now (to refuse before any other work). */
   full(): boolean;
+  /** Counts a submission refused because of the limit (by whoever refused it). */
+  recordRefusal(): void;
   state(): StartLimiterState;
 }
 
@@ -66,7 +68,8 @@ function allowed(limit: number): number {
  * √limit` (the square root is the headroom that lets the limit grow while latency stays near the
  * minimum); the limit moves a fifth of the way to the target. At equilibrium
  * `gradient = 1 − 1/√limit`, e.g. a limit of 25 settles where starts take 2.5 × the minimum with
- * a tolerance of 2. Exported for the unit tests of the arithmetic.
+ * a tolerance of 2. Latency alone cannot push the limit below 4 (= 4 × 0.5 + √4); losses can.
+ * Exported for the unit tests of the arithmetic.
  */
 export function nextLimit(
   limit: number,
@@ -119,11 +122,11 @@ export function createStartLimiter(
 
   return {
     full: () => inFlight >= allowed(limit),
+    recordRefusal: () => {
+      refusals += 1;
+    },
     tryAcquire() {
-      if (inFlight >= allowed(limit)) {
-        refusals += 1;
-        return undefined;
-      }
+      if (inFlight >= allowed(limit)) return undefined;
       inFlight += 1;
       const started = now();
       // In use at the start of this request: the growth rule looks at demand, not at the drain.
