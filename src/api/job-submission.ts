@@ -221,15 +221,13 @@ export function createJobSubmitter(deps: JobSubmitterDeps): JobSubmitter {
       deadline,
       throughLimit(false),
     );
+    // Temporal answers an update id it already ran (within a run) with that first outcome, which
+    // says `duplicate: false`: a retry is recognised by the original's submission time instead.
+    const created = !result.duplicate && result.submittedAt === base.submittedAt;
     // Turns accepted before fingerprints existed carry none: their retries are taken as matching.
-    if (result.duplicate && result.requestHash !== undefined && result.requestHash !== fingerprint)
+    if (!created && result.requestHash !== undefined && result.requestHash !== fingerprint)
       throw keyConflict();
-    return {
-      jobId: result.jobId,
-      submittedAt: result.submittedAt,
-      created: !result.duplicate,
-      turn: result.turn,
-    };
+    return { jobId: result.jobId, submittedAt: result.submittedAt, created, turn: result.turn };
   }
 
   async function submit(submission: Submission, deadline: Deadline): Promise<SubmitResult> {

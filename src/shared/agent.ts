@@ -354,7 +354,11 @@ export interface SubmitMessageResult {
   submittedAt: string;
   /** True when this job id was already accepted (an idempotent retry). */
   duplicate: boolean;
-  /** On a duplicate: the fingerprint the turn was first submitted with, if it has one. */
+  /**
+   * The fingerprint the turn was first submitted with, if it has one. Temporal answers a retried
+   * update id (within a run) with the first outcome, so a retry may see `duplicate: false` and
+   * must compare this, and `submittedAt`, with its own.
+   */
   requestHash?: string;
 }
 

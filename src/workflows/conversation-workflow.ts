@@ -114,6 +114,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
         turn: turn.turn,
         submittedAt: turn.submittedAt,
         duplicate: false,
+        ...(turn.requestHash !== undefined ? { requestHash: turn.requestHash } : {}),
       };
     },
     {
