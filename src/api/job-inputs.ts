@@ -1,25 +1,16 @@
 import type { ToolRegistry } from '../activities/tools/registry';
 import type { AppConfig } from '../config';
-import type {
-  AgentJobInput,
-  AgentToolSettings,
-  ChatJobInput,
-  ModelSettings,
-  PriorityLevel,
-} from '../shared';
+import type { AgentJobInput, AgentToolSettings, ChatJobInput } from '../shared';
 import { fairnessFor } from './temporal-calls';
 
 /** What every job's input starts from: who asked what, when, and with which model. */
-export interface JobBase {
-  jobId: string;
-  userId: string;
-  message: string;
-  priority: PriorityLevel;
-  submittedAt: string;
-  model: ModelSettings;
+export type JobBase = Pick<
+  ChatJobInput,
+  'jobId' | 'userId' | 'message' | 'priority' | 'submittedAt' | 'model'
+> & {
   /** The job's own deadline in milliseconds (already capped by configuration). */
   deadlineMs?: number;
-}
+};
 
 /**
  * The fields every job input shares. Each kind's input adds its own on top, so a new field for
