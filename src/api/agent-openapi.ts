@@ -49,7 +49,10 @@ export function registerAgentPaths(registry: OpenAPIRegistry): void {
       },
       400: { description: 'Invalid conversation_id or user_id', content: errorContent },
       404: { description: 'No such conversation for this user', content: errorContent },
-      503: { description: 'Temporal or the workflow workers unavailable', content: errorContent },
+      503: {
+        description: 'Temporal or the workflow workers unavailable; see Retry-After',
+        content: errorContent,
+      },
     },
   });
   registry.registerPath({

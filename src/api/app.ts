@@ -5,9 +5,14 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config';
 import { createApiMetrics, type ApiMetrics } from '../observability/api-metrics';
 import { createMetricsRegistry } from '../observability/registry';
+import { createToolRegistry } from '../activities/tools/registry';
 import { createAdmissionController } from './admission/admission-controller';
-import { createAgentService } from './agent-service';
+import { createStartLimiter } from './admission/start-limiter';
+import { createConversationService } from './conversation-service';
 import { createJobService } from './job-service';
+import { createJobSubmitter } from './job-submission';
+import { deadlineIn, type Deadline } from './request-deadline';
+import { createUsageView } from './usage-view';
 import { ApiKeyStore } from '../security/api-keys';
 import { authenticate } from './middleware/authenticate';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
@@ -38,15 +43,29 @@ export function createApp({ client, config, logger, metrics: given }: AppDeps): 
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   const metrics = given ?? createApiMetrics(createMetricsRegistry());
+  const registry = createToolRegistry();
   const jobs = createJobService({ client, config, logger, metrics });
-  const agents = createAgentService({ client, config, logger });
-  const findJob = async (jobId: string) =>
-    (await jobs.get(jobId)) ?? (await agents.getQueuedTurn(jobId));
+  const conversations = createConversationService({ client, config, registry });
+  const usage = createUsageView({ client, config });
+  /** Any job: a workflow of its own, or a conversation turn still queued behind earlier ones. */
+  const findJob = async (jobId: string, deadline: Deadline) =>
+    (await jobs.get(jobId, deadline)) ?? (await conversations.getQueuedTurn(jobId, deadline));
+  const limiter = createStartLimiter(config.scheduling.startLimit);
+  metrics.observeStartLimiter(() => limiter.state());
   const admission = createAdmissionController({
     client,
     config,
     logger,
+    limiter,
     onRefused: (reason) => metrics.admissionRefusals.inc({ reason }),
+  });
+  const submitter = createJobSubmitter({
+    client,
+    config,
+    logger,
+    registry,
+    conversations,
+    admission,
   });
   const openApiDocument = buildOpenApiDocument();
 
@@ -73,9 +92,15 @@ export function createApp({ client, config, logger, metrics: given }: AppDeps): 
     authenticate(apiKeys),
     rateLimitPerKey(config.auth.perKeyRps, config.auth.perKeyBurst),
   );
-  app.use(chatRoutes({ jobs, config, metrics, admission, agents }));
-  app.use(eventsRoutes({ client, config, findJob }));
-  app.use(conversationRoutes(agents));
+  app.use(chatRoutes({ jobs, submitter, config, findJob, metrics, agentFeatures: true }));
+  app.use(
+    eventsRoutes({
+      client,
+      config,
+      findJob: (jobId) => findJob(jobId, deadlineIn(config.http.temporalRpcTimeoutMs)),
+    }),
+  );
+  app.use(conversationRoutes({ conversations, usage, config }));
   app.use(queueRoutes({ admission, config }));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -1,17 +1,12 @@
-import { createHash, randomUUID } from 'node:crypto';
 import {
   type Client,
   type WorkflowExecutionDescription,
   type WorkflowHandle,
   WorkflowFailedError,
 } from '@temporalio/client';
-import {
-  ApplicationFailure,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowIdReusePolicy,
-  WorkflowNotFoundError,
-} from '@temporalio/common';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { optionalTsToDate } from '@temporalio/common/lib/time';
+import type { temporal } from '@temporalio/proto';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config';
 import type { ApiMetrics } from '../observability/api-metrics';
@@ -20,51 +15,44 @@ import {
   CHAT_WORKFLOW_TYPE,
   FailureType,
   getJobStatusQuery,
-  toTemporalPriority,
-  type ModelSettings,
-  type ChatJobInput,
   type ChatJobState,
-  type PriorityLevel,
 } from '../shared';
 import { decodeRawFailureMessage } from '../security/raw-payloads';
 import type { chatWorkflow } from '../workflows';
 import { FinishedJobCache } from './finished-job-cache';
 import { HttpError } from './http-error';
-import {
-  fairnessFor,
-  jobIdForIdempotencyKey,
-  jobSearchAttributes,
-  toUnavailable,
-} from './temporal-calls';
 import { stateFromMemo, toJobView, type JobMemo } from './job-view';
+import {
+  callWithin,
+  capDeadline,
+  deadlineIn,
+  settleWithin,
+  type Deadline,
+} from './request-deadline';
 import type { JobView } from './schemas';
+import { createSingleFlight } from './single-flight';
+import { isFinalStatus } from './wait-for-job';
 
 /** PendingActivityState.STARTED in Temporal's API: a worker is running the attempt right now. */
 const PENDING_ACTIVITY_STARTED = 2;
 
+/** The model-call activities, the pending activity a job's status is read from. */
+const MODEL_CALL_ACTIVITIES = new Set(['callClaude', 'callClaudeAgent']);
+
+/**
+ * A chat job's history up to its model call is Started, WFT Scheduled/Started/Completed and
+ * ActivityTaskScheduled (5 events): a running chat job with more events and no pending model
+ * call has finished its call and is closing.
+ */
+const CHAT_EVENTS_UNTIL_CALL = 5;
+
 /** After a status query times out, skip queries for this long: no worker is answering. */
 const QUERY_BACKOFF_MS = 5_000;
 
-/** What a submission needs. */
-export interface SubmitJob {
-  userId: string;
-  message: string;
-  priority: PriorityLevel;
-  /** Overall deadline of this job in milliseconds (already capped by configuration). */
-  deadlineMs?: number;
-  /** Client-chosen key making the submission idempotent for this user. */
-  idempotencyKey?: string;
-  /** Model settings after validation against what the operator allows (default: config). */
-  model?: ModelSettings;
-}
+/** Pause between reads while DELETE waits for the cancelled job to close. */
+const CANCEL_POLL_MS = 100;
 
-/** Outcome of a submission. */
-export interface SubmitResult {
-  jobId: string;
-  submittedAt: string;
-  /** False when an idempotent retry found the job this key already started. */
-  created: boolean;
-}
+type PendingActivity = temporal.api.workflow.v1.IPendingActivityInfo;
 
 /** Outcome of a cancellation request. */
 export type CancelResult =
@@ -73,12 +61,11 @@ export type CancelResult =
   | { outcome: 'cancelled'; view: JobView }
   | { outcome: 'cancelling'; view: JobView };
 
-/** The Temporal side of the chat endpoints: start jobs, read and cancel them. */
+/** The Temporal side of reading and cancelling jobs (submission: job-submission.ts). */
 export interface JobService {
-  submit(job: SubmitJob): Promise<SubmitResult>;
-  /** The job's view, or undefined when no such job exists. */
-  get(jobId: string): Promise<JobView | undefined>;
-  cancel(jobId: string): Promise<CancelResult>;
+  /** The job's view, or undefined when no such job exists; Temporal calls end by `deadline`. */
+  get(jobId: string, deadline: Deadline): Promise<JobView | undefined>;
+  cancel(jobId: string, deadline: Deadline): Promise<CancelResult>;
 }
 
 /** Dependencies of {@link createJobService}. */
@@ -95,154 +82,82 @@ export interface JobServiceDeps {
   metrics?: ApiMetrics;
 }
 
-/** Fingerprint of what a submission asks for, to detect a key reused with another body. */
-function requestFingerprint(job: SubmitJob): string {
-  return createHash('sha256')
-    .update(JSON.stringify([job.message, job.priority, job.deadlineMs ?? null]))
-    .digest('hex');
-}
-
 /**
  * Creates the job service. Reads follow the cheapest path that is still exact:
- * finished jobs come from an in-memory cache or the workflow's close event (never a replay);
- * running jobs from `describe` (served by the server alone) refined by the workflow's status
- * query when a worker answers in time.
+ * - finished jobs come from an in-memory cache or the workflow's close event (never a replay);
+ * - a running plain chat job from ONE `describe` (served by the server alone): its memo and the
+ *   pending model call (attempt, state, last failure, start time) are all a client sees of it.
+ *   No query: a query travels through matching to a workflow worker and back for nothing new.
+ *   The one exception is the instant between the call's completion and the close, when the
+ *   describe no longer shows the call: then the query tells the attempts and the response;
+ * - a running agent job (tool loop, conversation turn) from `describe` plus its status query:
+ *   its `steps` (each model and tool call so far) exist only in the workflow's state.
+ * Concurrent polls of the same job share one read, and its answer is reused for POLL_REUSE_MS
+ * (default 100 ms): a view is at most that plus one describe's latency old.
  */
 export function createJobService(deps: JobServiceDeps): JobService {
   const { client, config } = deps;
   const finished = new FinishedJobCache<JobView>(config.http.finishedJobCacheSize);
+  const reads = createSingleFlight<JobView | undefined>(config.http.pollReuseMs);
   let queryBackoffUntil = 0;
   /** Jobs already counted as finished (bounded: a job evicted and read again counts twice). */
   const recorded = new FinishedJobCache<true>(Math.max(config.http.finishedJobCacheSize, 10_000));
 
-  /** Runs one Temporal call with a deadline, so an outage becomes a 503 instead of a hang. */
-  function bounded<T>(call: () => Promise<T>): Promise<T> {
-    return client.withDeadline(Date.now() + config.http.temporalRpcTimeoutMs, call);
-  }
-
-  async function submit(job: SubmitJob): Promise<SubmitResult> {
-    const jobId = job.idempotencyKey
-      ? jobIdForIdempotencyKey(job.userId, job.idempotencyKey)
-      : randomUUID();
-    const submittedAt = new Date().toISOString();
-    const fingerprint = requestFingerprint(job);
-    const started = Date.now();
-    const input: ChatJobInput = {
-      jobId,
-      userId: job.userId,
-      message: job.message,
-      priority: job.priority,
-      submittedAt,
-      model: job.model ?? config.claude.model,
-      policy: {
-        ...config.claude.policy,
-        deadlineMs: job.deadlineMs ?? config.claude.policy.deadlineMs,
-      },
-      activityTaskQueue: config.taskQueues.activities,
-      fairness: fairnessFor(job.userId, config.scheduling.fairnessWeights),
-      waitForCancellation: true,
-      ...(config.observability.usageLedgerChatJobs ? { reportUsage: true } : {}),
-    };
-    const memo: JobMemo = {
-      user_id: job.userId,
-      priority: job.priority,
-      submitted_at: submittedAt,
-      request_hash: fingerprint,
-    };
-    try {
-      await bounded(() =>
-        client.workflow.start<typeof chatWorkflow>(CHAT_WORKFLOW_TYPE, {
-          taskQueue: config.taskQueues.workflows,
-          workflowId: jobId,
-          // With an idempotency key the id is deterministic: never start it twice, even after the
-          // first run finished (dedupe lasts as long as the namespace retains closed workflows).
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          args: [input],
-          memo: { ...memo },
-          typedSearchAttributes: jobSearchAttributes(job.userId, job.priority),
-          priority: toTemporalPriority(job.priority, input.fairness),
-        }),
-      );
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError && job.idempotencyKey) {
-        return existingSubmission(jobId, fingerprint);
-      }
-      throw toUnavailable(err);
-    }
-    const fields = { job_id: jobId, workflow_id: jobId, user_id: job.userId };
-    deps.logger.info(
-      { ...fields, priority: job.priority, duration_ms: Date.now() - started },
-      'job submitted',
-    );
-    // The user's text may be personal data: only at debug level, never by default.
-    deps.logger.debug({ ...fields, message: job.message }, 'job message');
-    return { jobId, submittedAt, created: true };
-  }
-
-  /** An idempotent retry: the same key and body return the original job; another body is a 409. */
-  async function existingSubmission(jobId: string, fingerprint: string): Promise<SubmitResult> {
-    let description: WorkflowExecutionDescription;
-    try {
-      description = await bounded(() => client.workflow.getHandle(jobId).describe());
-    } catch (err) {
-      throw toUnavailable(err);
-    }
-    const memo = description.memo as JobMemo | undefined;
-    if (memo?.request_hash !== fingerprint) {
-      throw new HttpError(
-        409,
-        'idempotency_key_conflict',
-        'This Idempotency-Key was already used with a different request',
-        [{ field: 'Idempotency-Key', message: 'already used with a different body' }],
-      );
-    }
-    return { jobId, submittedAt: memo.submitted_at, created: false };
-  }
-
-  async function cancel(jobId: string): Promise<CancelResult> {
-    const before = await get(jobId);
+  async function cancel(jobId: string, deadline: Deadline): Promise<CancelResult> {
+    const before = await get(jobId, deadline);
     if (!before) return { outcome: 'not_found' };
-    if (
-      before.status === 'completed' ||
-      before.status === 'failed' ||
-      before.status === 'cancelled'
-    ) {
-      return { outcome: 'already_finished', view: before };
-    }
+    if (isFinalStatus(before.status)) return { outcome: 'already_finished', view: before };
     const handle = client.workflow.getHandle(jobId);
     try {
-      await bounded(() => handle.cancel());
+      await callWithin(client, deadline, () => handle.cancel());
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
         // It finished between our read and the cancel request.
-        const view = await get(jobId);
+        const view = await get(jobId, deadline);
         return view ? { outcome: 'already_finished', view } : { outcome: 'not_found' };
       }
-      throw toUnavailable(err);
+      throw err;
     }
     // The workflow closes once the model call has really been aborted (WAIT_CANCELLATION_COMPLETED).
-    const deadline = Date.now() + config.http.cancelWaitMs;
+    // The cancellation is requested: from here on, a read that fails answers "cancelling".
+    const until = Date.now() + config.http.cancelWaitMs;
+    let view = before;
     for (;;) {
-      const view = await get(jobId);
-      if (!view) return { outcome: 'not_found' };
+      try {
+        const read = await get(jobId, deadlineIn(config.http.temporalRpcTimeoutMs));
+        if (!read) return { outcome: 'not_found' };
+        view = read;
+      } catch (err) {
+        if (err instanceof HttpError && err.status === 503) return { outcome: 'cancelling', view };
+        throw err;
+      }
       if (view.status === 'cancelled') return { outcome: 'cancelled', view };
       if (view.status === 'completed' || view.status === 'failed')
         return { outcome: 'already_finished', view };
-      if (Date.now() >= deadline) return { outcome: 'cancelling', view };
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      if (Date.now() >= until) return { outcome: 'cancelling', view };
+      await new Promise((resolve) => setTimeout(resolve, CANCEL_POLL_MS));
     }
   }
 
-  async function get(jobId: string): Promise<JobView | undefined> {
+  async function get(jobId: string, deadline: Deadline): Promise<JobView | undefined> {
     const cached = finished.get(jobId);
     if (cached) return cached;
+    // The shared read has its own deadline (a joiner may have a later one than the first
+    // caller); each caller still stops waiting at its own.
+    return settleWithin(
+      deadline,
+      reads.run(jobId, () => read(jobId, deadlineIn(config.http.temporalRpcTimeoutMs))),
+    );
+  }
+
+  async function read(jobId: string, deadline: Deadline): Promise<JobView | undefined> {
     const handle = client.workflow.getHandle<typeof chatWorkflow>(jobId);
     let description: WorkflowExecutionDescription;
     try {
-      description = await bounded(() => handle.describe());
+      description = await callWithin(client, deadline, () => handle.describe());
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
-      throw toUnavailable(err);
+      throw err;
     }
     // Agent jobs (tool loop, conversation turns) share the chat job's state shape and memo.
     if (description.type !== CHAT_WORKFLOW_TYPE && description.type !== AGENT_WORKFLOW_TYPE) {
@@ -253,7 +168,7 @@ export function createJobService(deps: JobServiceDeps): JobService {
 
     if (description.status.name === 'RUNNING') {
       const view = toJobView(
-        await runningState(handle, description, stateFromMemo(jobId, memo)),
+        await runningState(handle, description, stateFromMemo(jobId, memo), deadline),
         config.observability.prices,
       );
       // The workflow's query can report the final state a moment before the server records the
@@ -261,41 +176,62 @@ export function createJobService(deps: JobServiceDeps): JobService {
       if (isFinalStatus(view.status)) recordFinished(view);
       return view;
     }
-    let final: ChatJobState;
-    try {
-      final = await bounded(() => finishedState(handle, description, stateFromMemo(jobId, memo)));
-    } catch (err) {
-      throw toUnavailable(err);
-    }
+    const final = await callWithin(client, deadline, () =>
+      finishedState(handle, description, stateFromMemo(jobId, memo)),
+    );
     const view = toJobView(final, config.observability.prices);
     finished.set(jobId, view);
     recordFinished(view);
     return view;
   }
 
-  /** Live state: the workflow's own view when a worker answers quickly, merged with the server's. */
+  /** The workflow's own state through its status query, or undefined when no worker answers. */
+  async function queried(
+    handle: WorkflowHandle<typeof chatWorkflow>,
+    deadline: Deadline,
+  ): Promise<ChatJobState | undefined> {
+    if (Date.now() < queryBackoffUntil) return undefined;
+    try {
+      return await callWithin(client, capDeadline(deadline, config.http.statusQueryTimeoutMs), () =>
+        handle.query(getJobStatusQuery),
+      );
+    } catch (err) {
+      // No workflow worker answered: the server's own description still tells the truth.
+      queryBackoffUntil = Date.now() + QUERY_BACKOFF_MS;
+      deps.logger.debug(
+        { job_id: handle.workflowId, err: (err as Error).message },
+        'status query unavailable',
+      );
+      return undefined;
+    }
+  }
+
+  /** Live state: the server's description, plus the workflow's query where it adds something. */
   async function runningState(
     handle: WorkflowHandle<typeof chatWorkflow>,
     description: WorkflowExecutionDescription,
     base: ChatJobState,
+    deadline: Deadline,
   ): Promise<ChatJobState> {
-    let state = base;
-    if (Date.now() >= queryBackoffUntil) {
-      try {
-        state = await client.withDeadline(Date.now() + config.http.statusQueryTimeoutMs, () =>
-          handle.query(getJobStatusQuery),
-        );
-      } catch (err) {
-        // No workflow worker answered: the server's own description still tells the truth.
-        queryBackoffUntil = Date.now() + QUERY_BACKOFF_MS;
-        deps.logger.debug(
-          { job_id: base.jobId, err: (err as Error).message },
-          'status query unavailable',
-        );
-      }
+    const pending = description.raw.pendingActivities?.find((activity) =>
+      MODEL_CALL_ACTIVITIES.has(activity.activityType?.name ?? ''),
+    );
+    if (description.type === CHAT_WORKFLOW_TYPE) {
+      if (pending) return withPendingCall(base, pending);
+      if ((description.historyLength ?? 0) < CHAT_EVENTS_UNTIL_CALL) return base;
+      // The call finished and the workflow is closing: only the workflow knows the outcome yet.
+      return (await queried(handle, deadline)) ?? { ...base, status: 'processing' };
     }
-    const pending = description.raw.pendingActivities?.[0];
-    if (!pending || state.status !== 'queued') return state;
+    // Agent jobs: the query carries the steps so far.
+    const state = (await queried(handle, deadline)) ?? base;
+    return pending && state.status === 'queued' ? withPendingCall(state, pending) : state;
+  }
+
+  /** The job as the pending model call shows it: its attempt, start and last failure. */
+  async function withPendingCall(
+    state: ChatJobState,
+    pending: PendingActivity,
+  ): Promise<ChatJobState> {
     const started = Number(pending.state) === PENDING_ACTIVITY_STARTED;
     // `attempt` is the attempt running now, or the next one while the activity waits to retry.
     const attempt = pending.attempt ?? 1;
@@ -353,11 +289,7 @@ export function createJobService(deps: JobServiceDeps): JobService {
     });
   }
 
-  return { submit, get, cancel };
-}
-
-function isFinalStatus(status: JobView['status']): boolean {
-  return status === 'completed' || status === 'failed' || status === 'cancelled';
+  return { get, cancel };
 }
 
 /** Final state of a closed job, read from its close event (the workflow is not replayed). */

@@ -43,7 +43,11 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       429: { description: 'Per-user active-job cap; see Retry-After', content: errorContent },
       415: { description: 'Content-Type is not application/json', content: errorContent },
       503: {
-        description: 'Overloaded (backlog past the limit) or Temporal unavailable; see Retry-After',
+        description:
+          '`overloaded`: in-flight workflow starts at the adaptive start limit (answered at once, ' +
+          'Retry-After: 1) or backlog past the limit; `unavailable`: Temporal did not answer ' +
+          'within TEMPORAL_RPC_TIMEOUT_MS. Nothing was started unless the answer was lost to the ' +
+          'deadline: retry with the same Idempotency-Key. See Retry-After',
         content: errorContent,
       },
     },
@@ -54,7 +58,12 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     summary: 'Read a chat job',
     request: { params: jobIdParamsSchema },
     responses: {
-      200: { description: 'The job', content: { 'application/json': { schema: jobViewSchema } } },
+      200: {
+        description:
+          'The job. A running plain chat job is read from one describe (no workflow query); ' +
+          'concurrent polls share it, reused for POLL_REUSE_MS',
+        content: { 'application/json': { schema: jobViewSchema } },
+      },
       400: { description: 'Malformed job id', content: errorContent },
       404: { description: 'No such job', content: errorContent },
       503: { description: 'Temporal unavailable; see Retry-After', content: errorContent },
@@ -80,7 +89,14 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     method: 'get',
     path: '/queues',
     summary: 'Task-queue backlog, dispatch rate, pollers, limits and admission state',
-    responses: { 200: { description: 'Queue and admission state (sampled, cached ~1 s)' } },
+    responses: {
+      200: {
+        description:
+          'Queue and admission state (sampled, cached ~1 s), including admission.start_limit: ' +
+          '{limit, in_flight, min_rtt_ms, refusals} of the adaptive start limit',
+      },
+      503: { description: 'Temporal could not be read; see Retry-After', content: errorContent },
+    },
   });
   registerAgentPaths(registry);
   registry.registerPath({
@@ -93,7 +109,10 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
     method: 'get',
     path: '/readyz',
     summary: 'Readiness (Temporal reachable)',
-    responses: { 200: { description: 'Ready' }, 503: { description: 'Temporal unreachable' } },
+    responses: {
+      200: { description: 'Ready' },
+      503: { description: 'Temporal unreachable; see Retry-After', content: errorContent },
+    },
   });
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

@@ -1,7 +1,10 @@
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import pino from 'pino';
-import { createAgentService } from '../api/agent-service';
+import { createToolRegistry } from '../activities/tools/registry';
+import { createConversationService } from '../api/conversation-service';
+import { createJobSubmitter, type Submission } from '../api/job-submission';
+import { deadlineIn } from '../api/request-deadline';
 import type { AppConfig } from '../config';
 import { DEFAULT_PRIORITY, conversationWorkflowId, usageWorkflowId } from '../shared';
 
@@ -41,10 +44,21 @@ export async function recordAgentScenarios(
   config: AppConfig,
   save: Save,
 ): Promise<void> {
-  const agents = createAgentService({ client, config, logger: pino({ level: 'silent' }) });
+  const registry = createToolRegistry();
+  const submitter = createJobSubmitter({
+    client,
+    config,
+    logger: pino({ level: 'silent' }),
+    registry,
+    conversations: createConversationService({ client, config, registry }),
+  });
   const userId = 'fixture-user';
-  const job = async (message: string) =>
-    agents.submitJob({ userId, message, priority: DEFAULT_PRIORITY });
+  const submit = (submission: Omit<Submission, 'userId' | 'priority' | 'model'>) =>
+    submitter.submit(
+      { ...submission, userId, priority: DEFAULT_PRIORITY, model: config.claude.model },
+      deadlineIn(config.http.temporalRpcTimeoutMs),
+    );
+  const job = async (message: string) => submit({ kind: 'agent', message });
 
   const calculator = await job('What is 25 * 17?');
   const calculatorHandle = client.workflow.getHandle(calculator.jobId);
@@ -65,13 +79,7 @@ export async function recordAgentScenarios(
 
   const conversationId = 'fixture-conversation';
   for (const message of ['Hello', 'What is 2 + 3?', 'And again']) {
-    await agents.submitMessage({
-      userId,
-      conversationId,
-      message,
-      priority: DEFAULT_PRIORITY,
-      tools: true,
-    });
+    await submit({ kind: 'turn', message, conversation: { id: conversationId, tools: true } });
   }
   const workflowId = conversationWorkflowId(userId, conversationId);
   const latest = client.workflow.getHandle(workflowId);

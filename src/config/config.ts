@@ -24,8 +24,16 @@ export interface AppConfig {
     statusQueryTimeoutMs: number;
     finishedJobCacheSize: number;
     shutdownGraceMs: number;
-    /** Bound on each Temporal call made while serving a request (then 503, never a hang). */
+    /**
+     * Bound on all Temporal calls of one request together (one deadline per request, shared by
+     * its lookups and its start): past it the request is answered 503, never a hang.
+     */
     temporalRpcTimeoutMs: number;
+    /**
+     * Concurrent `GET /chat/:id` of one job share one describe, and its answer is reused for this
+     * long (0 = only shared while in flight): a poll's view is at most this much older.
+     */
+    pollReuseMs: number;
     /** How long DELETE waits for the cancelled job to close before answering 202. */
     cancelWaitMs: number;
   };
@@ -86,6 +94,14 @@ export interface AppConfig {
     maxBacklog: { normal: number; medium: number; high: number };
     /** How long a backlog reading is reused; bounds DescribeTaskQueue calls to one per interval. */
     admissionCacheMs: number;
+    /** Adaptive concurrency limit on in-flight workflow starts (see start-limiter.ts). */
+    startLimit: {
+      initial: number;
+      min: number;
+      max: number;
+      rttTolerance: number;
+      minRttWindowMs: number;
+    };
     /** Cap on one user's queued + running jobs (0 = none). */
     userMaxActiveJobs: number;
     /** Tokens one user may use per UTC day, read from the usage ledger (0 = no budget). */
@@ -226,6 +242,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     );
   }
   const e = parsed.data;
+  if (e.START_LIMIT_MAX < e.START_LIMIT_MIN) {
+    throw new ConfigError([
+      { variable: 'START_LIMIT_MAX', message: 'must be at least START_LIMIT_MIN' },
+    ]);
+  }
   if (e.CLAUDE_MAX_RETRY_MS < e.CLAUDE_INITIAL_RETRY_MS) {
     throw new ConfigError([
       { variable: 'CLAUDE_MAX_RETRY_MS', message: 'must be at least CLAUDE_INITIAL_RETRY_MS' },
@@ -245,6 +266,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       shutdownGraceMs: e.API_SHUTDOWN_GRACE_MS,
       temporalRpcTimeoutMs: e.TEMPORAL_RPC_TIMEOUT_MS,
       cancelWaitMs: e.CANCEL_WAIT_MS,
+      pollReuseMs: e.POLL_REUSE_MS,
     },
     taskQueues: {
       workflows: e.WORKFLOW_TASK_QUEUE,
@@ -307,6 +329,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
         high: e.ADMISSION_MAX_BACKLOG_HIGH ?? e.ADMISSION_MAX_BACKLOG * 2,
       },
       admissionCacheMs: e.ADMISSION_CACHE_MS,
+      startLimit: {
+        initial: e.START_LIMIT_INITIAL,
+        min: e.START_LIMIT_MIN,
+        max: e.START_LIMIT_MAX,
+        rttTolerance: e.START_LIMIT_RTT_TOLERANCE,
+        minRttWindowMs: e.START_LIMIT_RTT_WINDOW_MS,
+      },
       userMaxActiveJobs: e.USER_MAX_ACTIVE_JOBS,
       userDailyTokenBudget: e.USER_DAILY_TOKEN_BUDGET,
       fairnessWeights: e.FAIRNESS_WEIGHTS_JSON ?? {},

@@ -51,6 +51,8 @@ export const envSchema = z.object({
   API_SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
   TEMPORAL_RPC_TIMEOUT_MS: int(100, 120_000).default(5_000),
   CANCEL_WAIT_MS: int(0, 120_000).default(10_000),
+  /** Concurrent polls of one job share a describe; its answer is reused this long (0 = not). */
+  POLL_REUSE_MS: int(0, 250).default(100),
   MAX_RESPONSE_CHARS: int(1_000, 1_000_000).default(200_000),
 
   WORKFLOW_TASK_QUEUE: taskQueueName.default(DEFAULT_WORKFLOW_TASK_QUEUE),
@@ -104,6 +106,12 @@ export const envSchema = z.object({
   ADMISSION_MAX_BACKLOG_MEDIUM: int(0, 100_000_000).optional(),
   ADMISSION_MAX_BACKLOG_HIGH: int(0, 100_000_000).optional(),
   ADMISSION_CACHE_MS: int(0, 60_000).default(1_000),
+  /** Adaptive limit on in-flight workflow starts (admission/start-limiter.ts). */
+  START_LIMIT_INITIAL: int(1, 100_000).default(20),
+  START_LIMIT_MIN: int(1, 100_000).default(2),
+  START_LIMIT_MAX: int(1, 100_000).default(200),
+  START_LIMIT_RTT_TOLERANCE: z.coerce.number().min(1).max(100).default(2),
+  START_LIMIT_RTT_WINDOW_MS: int(1_000, 3_600_000).default(30_000),
   USER_MAX_ACTIVE_JOBS: int(0, 10_000_000).default(1_000),
   /** Tokens (input + cache writes + output) one user may use per UTC day; 0 = no budget. */
   USER_DAILY_TOKEN_BUDGET: int(0, 1_000_000_000_000).default(0),

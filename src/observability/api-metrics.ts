@@ -33,6 +33,12 @@ export interface ApiMetrics {
   queueBacklogAge: Gauge<'task_queue' | 'task_queue_type' | 'priority'>;
   queuePollers: Gauge<'task_queue' | 'task_queue_type'>;
   queueSampleErrors: Counter<'task_queue' | 'task_queue_type'>;
+  /** The adaptive start limit, in-flight starts and the minimum start RTT (read at scrape). */
+  startLimit: Gauge;
+  startsInFlight: Gauge;
+  startMinRtt: Gauge;
+  /** Where the start-limit gauges read from (the API's limiter); unset, they stay at 0. */
+  observeStartLimiter(read: () => { limit: number; inFlight: number; minRttMs?: number }): void;
   /** Records a job's outcome, end-to-end latency and (first-attempt jobs) queue wait. */
   recordFinishedJob(job: FinishedJobSample): void;
 }
@@ -43,7 +49,8 @@ export interface ApiMetrics {
  */
 export function createApiMetrics(registry: Registry): ApiMetrics {
   const registers = [registry];
-  const metrics: Omit<ApiMetrics, 'recordFinishedJob'> = {
+  let readStartLimiter: (() => { limit: number; inFlight: number; minRttMs?: number }) | undefined;
+  const metrics: Omit<ApiMetrics, 'recordFinishedJob' | 'observeStartLimiter'> = {
     registry,
     httpRequests: new Counter({
       name: `${METRIC_PREFIX}http_requests_total`,
@@ -66,7 +73,9 @@ export function createApiMetrics(registry: Registry): ApiMetrics {
     }),
     admissionRefusals: new Counter({
       name: `${METRIC_PREFIX}job_admission_refusals_total`,
-      help: 'POST /chat requests refused without starting a job, by reason.',
+      help:
+        'POST /chat requests refused without starting a job, by reason (start_limit = the ' +
+        'adaptive limit on in-flight starts).',
       labelNames: ['reason'],
       registers,
     }),
@@ -120,6 +129,31 @@ export function createApiMetrics(registry: Registry): ApiMetrics {
       labelNames: ['task_queue', 'task_queue_type'],
       registers,
     }),
+    startLimit: new Gauge({
+      name: `${METRIC_PREFIX}start_limit`,
+      help: 'Adaptive limit on in-flight workflow starts; a submission past it gets 503.',
+      registers,
+      collect() {
+        if (readStartLimiter) this.set(readStartLimiter().limit);
+      },
+    }),
+    startsInFlight: new Gauge({
+      name: `${METRIC_PREFIX}starts_in_flight`,
+      help: 'Workflow starts (and conversation deliveries) this API is waiting for right now.',
+      registers,
+      collect() {
+        if (readStartLimiter) this.set(readStartLimiter().inFlight);
+      },
+    }),
+    startMinRtt: new Gauge({
+      name: `${METRIC_PREFIX}start_min_rtt_seconds`,
+      help: 'Windowed minimum workflow-start latency: the start limit’s no-queueing baseline.',
+      registers,
+      collect() {
+        const minRttMs = readStartLimiter?.().minRttMs;
+        if (minRttMs !== undefined) this.set(minRttMs / 1000);
+      },
+    }),
   };
 
   function recordFinishedJob(job: FinishedJobSample): void {
@@ -143,5 +177,11 @@ export function createApiMetrics(registry: Registry): ApiMetrics {
     }
   }
 
-  return { ...metrics, recordFinishedJob };
+  return {
+    ...metrics,
+    recordFinishedJob,
+    observeStartLimiter(read) {
+      readStartLimiter = read;
+    },
+  };
 }

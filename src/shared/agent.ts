@@ -311,6 +311,8 @@ export interface ConversationTurn {
   toolCalls?: number;
   /** Message and response were cut to a preview; the full text stays in the turn's job. */
   compacted?: boolean;
+  /** Fingerprint of the request that submitted it (absent in turns accepted before it existed). */
+  requestHash?: string;
 }
 
 /** State of a conversation, exposed by query and returned when it closes. */
@@ -341,6 +343,8 @@ export interface SubmitMessage {
   submittedAt: string;
   priority: PriorityLevel;
   tools: boolean;
+  /** Fingerprint of the request, kept with the turn to detect an idempotency key's reuse. */
+  requestHash?: string;
 }
 
 /** Result of the `submitMessage` update. */
@@ -350,6 +354,12 @@ export interface SubmitMessageResult {
   submittedAt: string;
   /** True when this job id was already accepted (an idempotent retry). */
   duplicate: boolean;
+  /**
+   * The fingerprint the turn was first submitted with, if it has one. Temporal answers a retried
+   * update id (within a run) with the first outcome, so a retry may see `duplicate: false` and
+   * must compare this, and `submittedAt`, with its own.
+   */
+  requestHash?: string;
 }
 
 /** Memo of a conversation run: enough to answer for queued turns without any worker. */

@@ -37,6 +37,8 @@ export const FailureType = {
   JobTerminated: 'JobTerminated',
   /** The job was cancelled by its owner. */
   JobCancelled: 'JobCancelled',
+  /** A conversation refused a message: too many of its messages are already waiting. */
+  ConversationQueueFull: 'ConversationQueueFull',
 } as const;
 
 /** One of the {@link FailureType} strings. */

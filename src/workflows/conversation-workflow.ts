@@ -29,7 +29,7 @@ import {
 import { agentWorkflow } from './agent-workflow';
 
 /** Failure type of a message refused because the conversation's queue is full. */
-export const CONVERSATION_QUEUE_FULL = 'ConversationQueueFull';
+export const CONVERSATION_QUEUE_FULL = FailureType.ConversationQueueFull;
 
 const userIdKey = defineSearchAttributeKey(
   SEARCH_ATTRIBUTES.userId.name,
@@ -93,6 +93,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
           turn: existing.turn,
           submittedAt: existing.submittedAt,
           duplicate: true,
+          ...(existing.requestHash !== undefined ? { requestHash: existing.requestHash } : {}),
         };
       }
       const turn: ConversationTurn = {
@@ -103,6 +104,8 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
         priority: message.priority,
         tools: message.tools,
         submittedAt: message.submittedAt,
+        // Plain data in the state: no command, so histories recorded without it replay alike.
+        ...(message.requestHash !== undefined ? { requestHash: message.requestHash } : {}),
       };
       state.turns.push(turn);
       publishMemo();
@@ -111,6 +114,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
         turn: turn.turn,
         submittedAt: turn.submittedAt,
         duplicate: false,
+        ...(turn.requestHash !== undefined ? { requestHash: turn.requestHash } : {}),
       };
     },
     {

@@ -3,7 +3,14 @@
  * Temporal workers (in this process) on the shared test server, and the fake Claude over HTTP.
  */
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { InterceptingCall } from '@grpc/grpc-js';
+import {
+  Client,
+  Connection,
+  type ConnectionOptions,
+  defaultGrpcRetryOptions,
+  makeGrpcRetryInterceptor,
+} from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { createAnthropicClient } from '../../src/activities/anthropic-client';
@@ -56,6 +63,11 @@ export interface TestStack {
   fake: FakeClaudeServer;
   /** The env given to loadConfig, for spawning real worker processes against the same queues. */
   env: Record<string, string>;
+  /**
+   * gRPC calls the API's client has sent, by method name (e.g. `QueryWorkflow`), counted on the
+   * wire by an interceptor of its connection: what the API really asked Temporal.
+   */
+  grpcCalls(method: string): number;
   startWorkers(): Promise<void>;
   stopWorkers(): Promise<void>;
   close(): Promise<void>;
@@ -99,7 +111,20 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   // The same data converter as the API and workers of a real deployment: with
   // PAYLOAD_ENCRYPTION_KEYS in `env`, this client and the in-process workers encrypt payloads.
   const dataConverter = createDataConverter(config.payloadEncryption.keyring);
-  const connection = await Connection.connect({ address: temporalAddress });
+  const grpcCounts = new Map<string, number>();
+  const countCalls: NonNullable<ConnectionOptions['interceptors']>[number] = (
+    options,
+    nextCall,
+  ) => {
+    const method = options.method_definition.path.split('/').pop() ?? '';
+    grpcCounts.set(method, (grpcCounts.get(method) ?? 0) + 1);
+    return new InterceptingCall(nextCall(options));
+  };
+  const connection = await Connection.connect({
+    address: temporalAddress,
+    // Giving interceptors replaces the SDK's defaults: keep its retry interceptor, as the API has.
+    interceptors: [countCalls, makeGrpcRetryInterceptor(defaultGrpcRetryOptions())],
+  });
   const client = new Client({ connection, namespace, dataConverter });
   const api: ApiServerHandle = await startApiServer({ client, config, logger });
   // Live text of agent model calls, as an activity worker process serves it to the API.
@@ -162,6 +187,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     apiUrl: api.url,
     fake,
     env,
+    grpcCalls: (method) => grpcCounts.get(method) ?? 0,
     startWorkers,
     stopWorkers,
     async close() {

@@ -4,10 +4,10 @@ import type { ApiMetrics } from '../../observability/api-metrics';
 import { DEFAULT_PRIORITY } from '../../shared';
 import { actingUser, callerOf, mayAccess } from '../caller';
 import { HttpError } from '../http-error';
-import type { AdmissionController } from '../admission/admission-controller';
-import type { AgentService } from '../agent-service';
 import { chatQuerySchema } from '../agent-schemas';
 import type { JobService } from '../job-service';
+import type { JobKind, JobSubmitter, Submission } from '../job-submission';
+import { deadlineIn, type Deadline } from '../request-deadline';
 import { isFinalStatus, waitForJob } from '../wait-for-job';
 import { requireJson } from '../middleware/require-json';
 import { chatHeadersSchema, chatRequestSchema, jobIdParamsSchema, type JobView } from '../schemas';
@@ -16,24 +16,33 @@ import { parseOrThrow } from '../validate';
 /** Dependencies of the chat routes. */
 export interface ChatRoutesDeps {
   jobs: JobService;
+  /** The one submission path of every job kind. */
+  submitter: JobSubmitter;
   config: AppConfig;
-  /** Refuses work honestly when the fleet or the user is at capacity. */
-  admission?: AdmissionController;
+  /** Any job by id: a workflow of its own, or a conversation turn still queued. */
+  findJob: (jobId: string, deadline: Deadline) => Promise<JobView | undefined>;
   /** Counts accepted jobs by priority when given. */
   metrics?: ApiMetrics;
-  /** Conversations and tool-using jobs (absent: those requests get 501). */
-  agents?: AgentService;
+  /** Conversations and tool-using jobs are enabled (otherwise those requests get 501). */
+  agentFeatures: boolean;
 }
 
 /** `POST /chat` and `GET /chat/:job_id`: the contract of the replaced Redis-queue design. */
-export function chatRoutes({ jobs, config, metrics, admission, agents }: ChatRoutesDeps): Router {
+export function chatRoutes({
+  jobs,
+  submitter,
+  config,
+  findJob,
+  metrics,
+  agentFeatures,
+}: ChatRoutesDeps): Router {
   const router = Router();
   const jsonBody = express.json({ limit: config.http.maxBodyBytes, strict: true });
-  /** Any job: a workflow of its own, or a conversation turn still queued behind earlier ones. */
-  const findJob = async (jobId: string): Promise<JobView | undefined> =>
-    (await jobs.get(jobId)) ?? (await agents?.getQueuedTurn(jobId));
+  /** One deadline per request, shared by all its Temporal calls. */
+  const requestDeadline = () => deadlineIn(config.http.temporalRpcTimeoutMs);
 
   router.post('/chat', requireJson, jsonBody, async (req, res) => {
+    const deadline = requestDeadline();
     const body = parseOrThrow(chatRequestSchema, req.body);
     // With API keys the user is the key's; in open mode it is the body's user_id.
     const userId = actingUser(callerOf(res), body.user_id);
@@ -63,12 +72,16 @@ export function chatRoutes({ jobs, config, metrics, admission, agents }: ChatRou
         { field: 'max_tokens', message: `must be at most ${config.claude.model.maxTokens}` },
       ]);
     }
+    // Conversations and tool use run as agent workflows; a plain message stays the single-call
+    // chat job of the original contract.
+    const kind: JobKind =
+      body.conversation_id !== undefined ? 'turn' : body.tools === true ? 'agent' : 'chat';
+    if (kind !== 'chat' && !agentFeatures) {
+      throw new HttpError(501, 'not_implemented', 'Agent features are not enabled here');
+    }
     const priority = body.priority ?? DEFAULT_PRIORITY;
-    // Backpressure before anything starts: a refused request starts nothing. The backlog reading
-    // is cached, so this adds no Temporal call to most requests.
-    await admission?.admit(userId, priority);
-    // Starting the workflow is the only work on this path: it must stay fast.
-    const submission = {
+    const submission: Submission = {
+      kind,
       userId,
       message: body.message,
       priority,
@@ -79,37 +92,35 @@ export function chatRoutes({ jobs, config, metrics, admission, agents }: ChatRou
         ...(body.model !== undefined ? { model: body.model } : {}),
         ...(body.max_tokens !== undefined ? { maxTokens: body.max_tokens } : {}),
       },
+      requested: {
+        ...(body.model !== undefined ? { model: body.model } : {}),
+        ...(body.max_tokens !== undefined ? { maxTokens: body.max_tokens } : {}),
+      },
+      ...(kind === 'turn'
+        ? { conversation: { id: body.conversation_id!, tools: body.tools ?? true } }
+        : {}),
     };
-    // Conversations and tool use run as agent workflows (agent-service.ts); a plain message
-    // stays the single-call chat job of the original contract.
-    if ((body.conversation_id !== undefined || body.tools === true) && !agents) {
-      throw new HttpError(501, 'not_implemented', 'Agent features are not enabled here');
-    }
-    const { jobId, submittedAt, created } =
-      agents && body.conversation_id !== undefined
-        ? await agents.submitMessage({
-            ...submission,
-            conversationId: body.conversation_id,
-            tools: body.tools ?? true,
-          })
-        : agents && body.tools === true
-          ? await agents.submitJob(submission)
-          : await jobs.submit(submission);
-    if (created) admission?.accepted(userId);
+    // Admission, idempotency and the start: a refused request starts nothing.
+    const { jobId, submittedAt, created } = await submitter.submit(submission, deadline);
     // Only new jobs count: an idempotent retry starts nothing.
-    if (created)
-      metrics?.jobsSubmitted.inc({ priority: String(body.priority ?? DEFAULT_PRIORITY) });
+    if (created) metrics?.jobsSubmitted.inc({ priority: String(priority) });
     // `?wait=`: answer 200 with the finished job if it finishes in time (capped by config).
     if (query.wait !== undefined && query.wait > 0) {
       const waitMs = Math.min(query.wait, config.agent.maxWaitMs);
-      const view = await waitForJob((id) => findJob(id), jobId, waitMs);
+      const view = await waitForJob(
+        (id) => findJob(id, requestDeadline()).catch(() => undefined),
+        jobId,
+        waitMs,
+      );
       if (view && isFinalStatus(view.status)) {
         res.status(200).location(`/chat/${jobId}`).json(view);
         return;
       }
     }
     // An idempotent retry answers 200 with the original job's current status.
-    const status = created ? 'queued' : ((await findJob(jobId))?.status ?? 'queued');
+    const status = created
+      ? 'queued'
+      : ((await findJob(jobId, deadline).catch(() => undefined))?.status ?? 'queued');
     res
       .status(created ? 202 : 200)
       .location(`/chat/${jobId}`)
@@ -117,12 +128,13 @@ export function chatRoutes({ jobs, config, metrics, admission, agents }: ChatRou
   });
 
   router.delete('/chat/:job_id', async (req, res) => {
+    const deadline = requestDeadline();
     const { job_id: jobId } = parseOrThrow(jobIdParamsSchema, req.params);
     // Someone else's job answers exactly like a missing one: ids are not the authorization.
-    const owned = await findJob(jobId);
+    const owned = await findJob(jobId, deadline);
     if (!owned || !mayAccess(callerOf(res), owned.user_id))
       throw HttpError.notFound(`Job ${jobId}`);
-    const result = await jobs.cancel(jobId);
+    const result = await jobs.cancel(jobId, deadline);
     switch (result.outcome) {
       case 'not_found':
         throw HttpError.notFound(`Job ${jobId}`);
@@ -139,7 +151,7 @@ export function chatRoutes({ jobs, config, metrics, admission, agents }: ChatRou
 
   router.get('/chat/:job_id', async (req, res) => {
     const { job_id: jobId } = parseOrThrow(jobIdParamsSchema, req.params);
-    const view = await findJob(jobId);
+    const view = await findJob(jobId, requestDeadline());
     if (!view || !mayAccess(callerOf(res), view.user_id)) throw HttpError.notFound(`Job ${jobId}`);
     res.json(view);
   });

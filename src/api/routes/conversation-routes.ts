@@ -1,5 +1,6 @@
 import { Router } from 'express';
-import type { AgentService } from '../agent-service';
+import type { AppConfig } from '../../config';
+import type { ConversationService } from '../conversation-service';
 import {
   conversationParamsSchema,
   conversationQuerySchema,
@@ -7,6 +8,8 @@ import {
 } from '../agent-schemas';
 import { actingUser, callerOf, mayAccess } from '../caller';
 import { HttpError } from '../http-error';
+import { deadlineIn } from '../request-deadline';
+import type { UsageView } from '../usage-view';
 import { parseOrThrow } from '../validate';
 
 /**
@@ -17,22 +20,32 @@ import { parseOrThrow } from '../validate';
  * id contains its owner's id, so a user can only ever reach their own conversations. Another
  * user's usage answers 404, like every object the caller may not see.
  */
-export function conversationRoutes(agents: AgentService): Router {
+export function conversationRoutes(deps: {
+  conversations: ConversationService;
+  usage: UsageView;
+  config: AppConfig;
+}): Router {
   const router = Router();
+  /** One deadline per request, shared by all its Temporal calls. */
+  const requestDeadline = () => deadlineIn(deps.config.http.temporalRpcTimeoutMs);
   router.get('/conversations/:conversation_id', async (req, res) => {
     const { conversation_id: conversationId } = parseOrThrow(conversationParamsSchema, req.params);
     const { user_id: named } = parseOrThrow(conversationQuerySchema, {
       user_id: req.query.user_id,
     });
     const userId = actingUser(callerOf(res), named);
-    const view = await agents.getConversation(userId, conversationId);
+    const view = await deps.conversations.getConversation(
+      userId,
+      conversationId,
+      requestDeadline(),
+    );
     if (!view) throw HttpError.notFound(`Conversation ${conversationId}`);
     res.json(view);
   });
   router.get('/users/:user_id/usage', async (req, res) => {
     const { user_id: userId } = parseOrThrow(usageParamsSchema, req.params);
     if (!mayAccess(callerOf(res), userId)) throw HttpError.notFound(`Usage of ${userId}`);
-    res.json(await agents.getUsage(userId));
+    res.json(await deps.usage.getUsage(userId, requestDeadline()));
   });
   return router;
 }

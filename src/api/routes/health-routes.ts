@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
+import { callWithin, deadlineIn } from '../request-deadline';
 
 /** How long readiness waits for Temporal before calling it unreachable. */
 const READINESS_TIMEOUT_MS = 2_000;
@@ -12,15 +13,18 @@ export function healthRoutes(client: Client): Router {
   });
   router.get('/readyz', async (_req, res) => {
     try {
-      await client.withDeadline(Date.now() + READINESS_TIMEOUT_MS, () =>
+      // Answered by the deadline even while the client's retries back off (request-deadline.ts).
+      await callWithin(client, deadlineIn(READINESS_TIMEOUT_MS), () =>
         client.workflowService.getSystemInfo({}),
       );
       res.json({ status: 'ready', temporal: 'ok' });
     } catch {
-      res
-        .status(503)
-        .set('Retry-After', '2')
-        .json({ status: 'not_ready', temporal: 'unreachable' });
+      res.status(503).set('Retry-After', '2').json({
+        error: 'unavailable',
+        message: 'The workflow service is unreachable',
+        status: 'not_ready',
+        temporal: 'unreachable',
+      });
     }
   });
   return router;

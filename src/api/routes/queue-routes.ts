@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { AppConfig } from '../../config';
 import type { AdmissionController } from '../admission/admission-controller';
+import { deadlineIn } from '../request-deadline';
 
 /** Dependencies of the queue routes. */
 export interface QueueRoutesDeps {
@@ -10,16 +11,17 @@ export interface QueueRoutesDeps {
 
 /**
  * `GET /queues`: per task queue backlog count and age, dispatch rate and pollers (workers seen),
- * the configured limits and whether each priority is being admitted. Served from the same cached
- * reading admission uses, so polling it costs Temporal nothing extra.
+ * the configured limits, whether each priority is being admitted, and the adaptive start limit
+ * (limit, in-flight starts, minimum start RTT, refusals). Served from the same cached reading
+ * admission uses, so polling it costs Temporal nothing extra. When Temporal could not be read it
+ * answers 503 with Retry-After, like every endpoint, rather than old numbers.
  */
 export function queueRoutes({ admission, config }: QueueRoutesDeps): Router {
   const router = Router();
   router.get('/queues', async (_req, res) => {
-    const snapshot = await admission.snapshot();
+    const snapshot = await admission.snapshot(deadlineIn(config.http.temporalRpcTimeoutMs));
     res.json({
       sampled_at: snapshot.sampledAt,
-      ...(snapshot.error ? { error: snapshot.error } : {}),
       task_queues: snapshot.queues.map((queue) => ({
         name: queue.name,
         type: queue.type,
@@ -35,6 +37,12 @@ export function queueRoutes({ admission, config }: QueueRoutesDeps): Router {
         limits: snapshot.limits,
         admitting: snapshot.admitting,
         user_max_active_jobs: config.scheduling.userMaxActiveJobs,
+        start_limit: {
+          limit: snapshot.startLimit.limit,
+          in_flight: snapshot.startLimit.inFlight,
+          min_rtt_ms: snapshot.startLimit.minRttMs ?? null,
+          refusals: snapshot.startLimit.refusals,
+        },
       },
       limits: {
         claude_max_rps: config.scheduling.claudeMaxRps,
