@@ -445,6 +445,15 @@ async function runPostgresProfile(run: Run, root: string): Promise<void> {
             // deploy/temporal-postgres/agent-fleet.yaml: metrics on the frontend port + 90.
             metricsUrl: `http://127.0.0.1:${settings.frontendPort + 90}/metrics`,
             serverPid: server.pid,
+            workerPids: () => {
+              const {
+                temporal: _none,
+                api: _api,
+                'fake-claude': _fake,
+                ...workers
+              } = pgStack.pids();
+              return workers;
+            },
             bareTaskQueue: bare.taskQueue,
           },
           jobCostOptions(run, run.quick ? ['bare', 'chat'] : ['bare', 'chat', 'agent']),
@@ -650,6 +659,15 @@ async function main(): Promise<void> {
             apiUrl: stack.apiUrl,
             metricsUrl: stack.temporalMetricsUrl!,
             serverPid: stack.temporalPid(),
+            workerPids: () => {
+              const {
+                temporal: _server,
+                api: _api,
+                'fake-claude': _fake,
+                ...workers
+              } = stack.pids();
+              return workers;
+            },
             bareTaskQueue: bare.taskQueue,
           },
           jobCostOptions(run, JOB_KINDS),

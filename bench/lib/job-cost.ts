@@ -21,7 +21,8 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { createJsonClient } from '../../src/loadtest/http-json';
-import { cpuMsOf } from './cpu-sampler';
+import { submitJob as submit } from './submit';
+import { cpuMsOf, startCpuWindow } from './cpu-sampler';
 import {
   addCost,
   emptyCost,
@@ -49,6 +50,8 @@ export interface JobCostTarget {
   /** The server's Prometheus endpoint. */
   metricsUrl: string;
   serverPid: number | undefined;
+  /** Worker processes whose CPU per job is reported too (e.g. workflow and activity workers). */
+  workerPids?: () => Record<string, number | undefined>;
   /** Task queue polled by the bare worker (bench/bare). */
   bareTaskQueue: string;
 }
@@ -81,6 +84,8 @@ interface KindRound {
   startMs: number;
   endMs: number;
   serverCpuMs: number | undefined;
+  /** CPU-ms of the worker processes over the same window. */
+  workerCpuMs: Record<string, number>;
   counts: ServerCounts;
   refused: number;
 }
@@ -110,6 +115,8 @@ export interface JobCostRow {
   /** The same less the server's idle CPU over the window (measured before the rounds). */
   serverCpuMsPerJobNetOfIdle: number;
   serverCpuMsPerJobByRound: number[];
+  /** Median over rounds of CPU-ms per job of each worker process (same window). */
+  workerCpuMsPerJob: Record<string, number>;
   /** Mean window length per round, seconds. */
   windowS: number;
   refused: number;
@@ -166,25 +173,6 @@ async function openLoop(
   await Promise.all(pending);
 }
 
-/** POSTs a job, honouring 503/429 + Retry-After (the bench needs every job to run). */
-async function submit(
-  http: ReturnType<typeof createJsonClient>,
-  body: Record<string, unknown>,
-  onRefused: () => void,
-): Promise<string> {
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    const answer = await http.request('POST', '/chat', body);
-    if (answer.status === 202 || answer.status === 200)
-      return String((answer.body as { job_id: string }).job_id);
-    if (answer.status !== 503 && answer.status !== 429)
-      throw new Error(`POST /chat answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-    onRefused();
-    const retryAfter = Number(answer.headers['retry-after'] ?? 1);
-    await sleep(Math.max(100, (Number.isFinite(retryAfter) ? retryAfter : 1) * 1000));
-  }
-  throw new Error('POST /chat kept refusing');
-}
-
 async function runKindRound(
   target: JobCostTarget,
   kind: JobKind,
@@ -200,6 +188,7 @@ async function runKindRound(
   await sleep(1_000);
   const before = await scrape(target.metricsUrl);
   const cpu0 = cpuMsOf(target.serverPid);
+  const workerCpu = startCpuWindow(target.workerPids?.() ?? {});
   const startMs = Date.now();
   try {
     if (kind === 'bare') {
@@ -248,6 +237,7 @@ async function runKindRound(
   }
   await sleep(o.settleMs);
   const cpu1 = cpuMsOf(target.serverPid);
+  const workerCpuMs = workerCpu.stop().ms;
   const after = await scrape(target.metricsUrl);
   const endMs = Date.now();
   const counts = countsBetween(before, after, target.namespace);
@@ -266,6 +256,7 @@ async function runKindRound(
     startMs,
     endMs,
     serverCpuMs,
+    workerCpuMs,
     counts,
     refused,
   };
@@ -429,6 +420,12 @@ export async function measureJobCosts(
       serverCpuMsPerJob: round1(median(cpuByRound)),
       serverCpuMsPerJobNetOfIdle: round1(median(netByRound)),
       serverCpuMsPerJobByRound: cpuByRound,
+      workerCpuMsPerJob: Object.fromEntries(
+        [...new Set(mine.flatMap((r) => Object.keys(r.workerCpuMs)))].map((name) => [
+          name,
+          round1(median(mine.map((r) => (r.workerCpuMs[name] ?? NaN) / r.jobIds.length))),
+        ]),
+      ),
       windowS: round1(mine.reduce((s, r) => s + (r.endMs - r.startMs) / 1000, 0) / mine.length),
       refused: mine.reduce((s, r) => s + r.refused, 0),
     });

@@ -75,9 +75,13 @@ export function summarizeRounds(runs: readonly Measured[]): LoadSummary {
   };
 }
 
-/** Mean completions per second over [fromS, toS) of a run's timeline. */
+/**
+ * Mean completions per second over [fromS, toS) of a run's timeline (from toS / 2 when the run
+ * is too short for `fromS`, as in quick runs).
+ */
 export function steadyRate(m: Measured, fromS: number, toS: number): number {
-  const points = m.report.timeline.filter((p) => p.t >= fromS && p.t < toS);
+  const from = Math.min(fromS, toS / 2);
+  const points = m.report.timeline.filter((p) => p.t >= from && p.t < toS);
   if (points.length === 0) return 0;
   return round(points.reduce((s, p) => s + p.completed, 0) / points.length, 1);
 }

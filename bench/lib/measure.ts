@@ -10,6 +10,7 @@ import { fetchFakeCalls } from '../../src/chaos/fake-calls';
 import { createJsonClient } from '../../src/loadtest/http-json';
 import { summarize, type Summary } from '../../src/loadtest/stats';
 import { rssMb, startCpuWindow } from './cpu-sampler';
+import { submitJob } from './submit';
 
 /** A load run's report plus CPU per process over it (offered load and drain). */
 export interface Measured {
@@ -179,7 +180,7 @@ export async function measureMemory(
   for (let i = 0; i < count; i += 50)
     await Promise.all(
       Array.from({ length: Math.min(50, count - i) }, (_, k) =>
-        client.request('POST', '/chat', {
+        submitJob(client, {
           user_id: 'bench-mem',
           message: `What is ${i + k} * 7? [[fake latency_ms=${holdS * 1000} key=${tag}-${i + k}]]`,
         }),

@@ -75,7 +75,7 @@ function inputsTable(r: BenchResults, f: JobCostFigure | undefined): string {
   }
   const src = f ? `\`jobCost.${f === r.jobCost.pg ? 'pg' : 'dev'}\`` : 'not measured';
   return [
-    `Per job, measured on the ${f?.profile ?? '—'} profile (bench/results/latest.json ${src}; model latency 0 ms):`,
+    `Per job, measured on the ${f?.profile ?? '—'} profile (the bench's results JSON, ${src}; model latency 0 ms):`,
     '',
     table(
       [
@@ -91,20 +91,30 @@ function inputsTable(r: BenchResults, f: JobCostFigure | undefined): string {
   ].join('\n');
 }
 
+/**
+ * Worker figures per plain chat job: CPU from figure 10 (same window as the server's CPU; both
+ * activity workers summed), memory per held call from figure 9.
+ */
 function workerInputs(r: BenchResults) {
-  const f2 = r.ours?.f2?.fake3s;
-  const activityCpuMsPerJob = f2
-    ? Object.entries(f2.cpuMsPerJob)
-        .filter(([name]) => name.startsWith('worker-activities'))
-        .reduce((s, [, v]) => s + (Number.isFinite(v) ? v : 0), 0)
-    : NaN;
-  const workflowCpuMsPerJob = r.ours?.f2?.fake0.cpuMsPerJob['worker-workflows'] ?? NaN;
+  const chat = row(r.jobCost.dev, 'chat')?.workerCpuMsPerJob
+    ? row(r.jobCost.dev, 'chat')
+    : row(r.jobCost.pg, 'chat');
+  const cpu = chat?.workerCpuMsPerJob ?? {};
+  const sum = (prefix: string) =>
+    Object.entries(cpu)
+      .filter(([name]) => name.startsWith(prefix))
+      .reduce((s, [, v]) => s + (Number.isFinite(v) ? v : 0), 0);
   const f9 = r.ours?.f9;
   const perCallMb =
     f9 && f9.inFlight > 0 && f9.rssMb !== undefined && f9.idleRssMb !== undefined
       ? (f9.rssMb - f9.idleRssMb) / f9.inFlight
       : NaN;
-  return { activityCpuMsPerJob, workflowCpuMsPerJob, perCallMb, idleMb: f9?.idleRssMb ?? NaN };
+  return {
+    activityCpuMsPerJob: chat ? sum('worker-activities') : NaN,
+    workflowCpuMsPerJob: chat ? sum('worker-workflows') : NaN,
+    perCallMb,
+    idleMb: f9?.idleRssMb ?? NaN,
+  };
 }
 
 function sizingTable(r: BenchResults, f: JobCostFigure | undefined): string {
@@ -188,7 +198,7 @@ function defaultsSection(r: BenchResults): string {
   const perWorkerMb = w.idleMb + a.slotsPerWorker * w.perCallMb;
   lines.push(
     `- **\`MAX_CONCURRENT_CLAUDE_CALLS\` = ${a.slotsPerWorker}.** A held model call costs ${n(w.perCallMb, 2)} MB of worker RSS (figure 9: (${n(r.ours?.f9?.rssMb, 0)} − ${n(w.idleMb, 0)} idle) MB over ${r.ours?.f9?.inFlight ?? 'n/a'} calls in flight), so ${a.slotsPerWorker} slots take about ${n(perWorkerMb, 0)} MB. ` +
-      `A job costs the activity workers ${n(w.activityCpuMsPerJob, 1)} CPU-ms (figure 2 at fake 3 s, both activity workers over the drain-inclusive window), so ${a.slotsPerWorker} slots at 3 s are ${n(a.slotsPerWorker / 3, 0)} jobs/s and ${n(((a.slotsPerWorker / 3) * w.activityCpuMsPerJob) / 1000, 2)} cores; at 30 s, ${n(a.slotsPerWorker / 30, 1)} jobs/s and ${n(((a.slotsPerWorker / 30) * w.activityCpuMsPerJob) / 1000, 2)} cores. ` +
+      `A job costs the activity workers ${n(w.activityCpuMsPerJob, 1)} CPU-ms (figure 10, both activity workers over the same window as the server's CPU, idle time included), so ${a.slotsPerWorker} slots at 3 s are ${n(a.slotsPerWorker / 3, 0)} jobs/s and ${n(((a.slotsPerWorker / 3) * w.activityCpuMsPerJob) / 1000, 2)} cores; at 30 s, ${n(a.slotsPerWorker / 30, 1)} jobs/s and ${n(((a.slotsPerWorker / 30) * w.activityCpuMsPerJob) / 1000, 2)} cores. ` +
       "The slots, not CPU, are what a worker runs out of; Claude's rate limits usually bind before either.",
   );
   lines.push(
@@ -215,9 +225,12 @@ export function scalingSection(r: BenchResults): string {
       : []),
     '### Measured inputs',
     '',
-    inputsTable(r, f),
+    ...[r.jobCost.dev, r.jobCost.pg]
+      .filter((fig): fig is JobCostFigure => fig !== undefined)
+      .flatMap((fig) => [inputsTable(r, fig), '']),
+    `The sizing below rests on the ${f?.profile ?? '—'} figures (a full server when measured).`,
     '',
-    `Dev-server saturation of the bare workflow (one history shard, SQLite): ${n(r.bare.dev?.saturationJobsPerS, 0)} jobs/s; on the PostgreSQL profile (its shard count in deploy/temporal-postgres/agent-fleet.yaml): ${n(r.bare.pg?.saturationJobsPerS, 0)} jobs/s. Activity-worker CPU per job ${n(workerInputs(r).activityCpuMsPerJob, 1)} ms, workflow-worker CPU per job ${n(workerInputs(r).workflowCpuMsPerJob, 1)} ms (figure 2).`,
+    `Dev-server saturation of the bare workflow (one history shard, SQLite): ${n(r.bare.dev?.saturationJobsPerS, 0)} jobs/s; on the PostgreSQL profile (its shard count in deploy/temporal-postgres/agent-fleet.yaml): ${n(r.bare.pg?.saturationJobsPerS, 0)} jobs/s. Activity-worker CPU per job ${n(workerInputs(r).activityCpuMsPerJob, 1)} ms, workflow-worker CPU per job ${n(workerInputs(r).workflowCpuMsPerJob, 1)} ms (figure 10).`,
     '',
     '### Sizing for plain chat jobs',
     '',
