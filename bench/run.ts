@@ -1,16 +1,21 @@
 /**
- * `npm run bench`: every figure of the benchmark table, for Agent Fleet (Temporal) and the BullMQ
- * peer baseline, measured side by side in one run on this machine. Writes bench/results/*.json
- * and BENCHMARKS.md. `--quick` shrinks every duration (a smoke run, not a result).
+ * `npm run bench`: every figure of the benchmark table, for Agent Fleet (Temporal), the BullMQ
+ * peer baseline and the bare Temporal workflow, measured in one run on this machine. The systems
+ * alternate round by round (A, B, A, B) so drift on a shared machine hits both. Writes
+ * bench/results/*.json, BENCHMARKS.md and the generated part of docs/scaling.md.
+ *
+ *   npm run bench                      # everything (~13 min on 2 cores)
+ *   npm run bench -- --only=10,pg      # a subset: figure numbers, and/or pg (PostgreSQL profile)
+ *   npm run bench -- --quick           # smoke run: short steps, one round (not a result)
+ *   npm run bench -- --render-from=bench/results/latest.json   # re-render the docs only
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { z } from 'zod';
-import { chaosOptions, runChaos, stackChaosTarget, type ChaosReport } from '../src/chaos';
+import { chaosOptions, type ChaosReport } from '../src/chaos';
 import { parseToolArgs } from '../src/runtime/cli-args';
 import { SEARCH_ATTRIBUTES } from '../src/shared/constants';
 import { startLocalStack, type LocalStack } from '../src/stack/local-stack';
@@ -22,57 +27,90 @@ import {
   setupTemporalSchema,
 } from '../src/temporal/postgres-schema';
 import { startPostgresTemporalServer } from '../src/temporal/postgres-server';
-import { ensureTemporalServerBinaries } from '../src/temporal/temporal-server-binary';
-import { runBareStep, startBareWorker, type BareStep } from './lib/bare-driver';
-import { startBullmqStack, type BullmqStack } from './lib/bullmq-stack';
-import { redisPid } from './lib/cpu-sampler';
 import { freePostgresServerBasePort } from '../src/temporal/postgres-server-ports';
+import { ensureTemporalServerBinaries } from '../src/temporal/temporal-server-binary';
+import { startBullmqStack, type BullmqStack } from './lib/bullmq-stack';
+import { JOB_KINDS, measureJobCosts, type JobCostFigure, type JobKind } from './lib/job-cost';
+import { steadyRate, summarizeRounds, type LoadSummary } from './lib/load-summary';
 import { writeBenchmarksMd } from './lib/markdown';
-import { measureGets, measureLoad, measureMemory, type Measured } from './lib/measure';
+import { measureGets, measureLoad, measureMemory, type MemoryFigure } from './lib/measure';
+import { writeScalingDoc } from './lib/scaling-doc';
+import { median, round } from './lib/stats';
+import {
+  apiLadder,
+  bareLadder,
+  bullmqSystem,
+  oursSystem,
+  type LadderRunner,
+  type LadderStep,
+  type System,
+} from './lib/systems';
+
+/** Figures `--only` accepts: 1–10 and `pg` (the PostgreSQL profile's saturation and job cost). */
+const FIGURES = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', 'pg'] as const;
+type Figure = (typeof FIGURES)[number];
 
 const argsSchema = z.object({
   quick: z.boolean().default(false),
   'skip-pg': z.boolean().default(false),
+  only: z
+    .string()
+    .regex(/^[0-9a-z]+(,[0-9a-z]+)*$/, 'a comma-separated list such as 1,4,10,pg')
+    .refine(
+      (v) => v.split(',').every((f) => (FIGURES as readonly string[]).includes(f)),
+      `figures are ${FIGURES.join(', ')}`,
+    )
+    .optional(),
+  rounds: z.coerce.number().int().min(1).max(6).optional(),
+  'write-docs': z.boolean().default(false),
+  /** Re-renders BENCHMARKS.md and docs/scaling.md from a saved results file; measures nothing. */
+  'render-from': z.string().min(1).optional(),
   'max-minutes': z.coerce.number().positive().max(120).default(25),
 });
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
-/**
- * Seconds per rate of the saturation ladders. Long enough for a backlog that grows slowly to
- * show in the queue-wait p99: with 8-s steps a rate the server could not sustain still passed.
- */
-const LADDER_STEP_S = 20;
-
-/** A rate step of the saturation search. */
-export interface LadderStep {
-  rate: number;
-  queueWaitP99Ms: number;
-  e2eP99Ms: number;
-  completed: number;
-  lost: number;
-  refused: number;
-  pass: boolean;
-  cpu?: Record<string, number>;
-}
+/** Seconds per rate of the saturation ladders (8-s steps hid backlogs that grow slowly). */
+const LADDER_STEP_S = 15;
+/** Rates of our stack's and the bare workflow's ladder. */
+const LADDER = [10, 15, 20, 25, 30, 40, 50, 75, 100];
+/** BullMQ's ladder: coarse, it has held 100 jobs/s on this machine before (time budget). */
+const BULLMQ_LADDER = [25, 50, 100];
 
 /** Figures of one system. */
 export interface SystemFigures {
-  f1: { at50: Measured; at200: Measured };
-  f2: { fake0: Measured; fake3s: Measured };
-  f3: { measured: Measured; jobsPerMinute: number; slots: number };
+  f1: { at50: LoadSummary; at200: LoadSummary };
+  f2: { fake0: LoadSummary; fake3s: LoadSummary };
+  f3: { measured: LoadSummary; jobsPerMinute: number; slots: number };
   f4: { steps: LadderStep[]; saturationJobsPerS: number };
   f5: {
-    one: Measured;
-    two: Measured;
+    one: LoadSummary;
+    two: LoadSummary;
     oneJobsPerS: number;
     twoJobsPerS: number;
     slotsPerWorker: number;
   };
-  f6: Measured;
+  f6: LoadSummary;
   f7: ChaosReport;
-  f8: Awaited<ReturnType<typeof measureGets>>;
-  f9: Awaited<ReturnType<typeof measureMemory>>;
+  f8: GetFigure;
+  f9: MemoryFigure;
+}
+
+/** GET latency at 100 polls/s, medians over rounds. */
+export interface GetFigure {
+  rounds: number;
+  p50: number;
+  p99: number;
+  runningP99: number;
+  finishedP99: number;
+  non200: number;
+  cpu: Record<string, number>;
+}
+
+/** A ladder's result. */
+export interface Ladder {
+  steps: LadderStep[];
+  saturationJobsPerS: number;
 }
 
 /** Everything one bench run measured. */
@@ -80,6 +118,15 @@ export interface BenchResults {
   startedAt: string;
   finishedAt?: string;
   quick: boolean;
+  /** Figures run (all when absent). */
+  only?: string[];
+  rounds: number;
+  settings: {
+    ladder: number[];
+    bullmqLadder: number[];
+    ladderStepS: number;
+    criterion: string;
+  };
   machine: {
     cpus: string;
     cores: number;
@@ -90,19 +137,10 @@ export interface BenchResults {
   versions: Record<string, string>;
   ours?: Partial<SystemFigures>;
   bullmq?: Partial<SystemFigures>;
-  bare: {
-    dev?: { steps: BareStep[]; saturationJobsPerS: number };
-    pg?: { steps: BareStep[]; saturationJobsPerS: number };
-  };
-  pg?: { steps: LadderStep[]; saturationJobsPerS: number; error?: string };
+  bare: { dev?: Ladder; pg?: Ladder };
+  pg?: Ladder & { error?: string };
+  jobCost: { dev?: JobCostFigure; pg?: JobCostFigure };
   errors: string[];
-}
-
-/** Mean completions per second over [fromS, toS) of a run's timeline. */
-function steadyRate(m: Measured, fromS: number, toS: number): number {
-  const points = m.report.timeline.filter((p) => p.t >= fromS && p.t < toS);
-  if (points.length === 0) return 0;
-  return Math.round((points.reduce((s, p) => s + p.completed, 0) / points.length) * 10) / 10;
 }
 
 /** Installed version of an npm package. */
@@ -123,203 +161,370 @@ function version(cmd: string, args: string[]): string {
   }
 }
 
-/** A system under test as the scenarios see it. */
-interface System {
-  name: 'ours' | 'bullmq';
-  url: string;
-  fakeUrl: string;
-  pids(): Record<string, number | undefined>;
-  /** Restarts the workers with `count` processes and `slots` concurrent calls each. */
-  setWorkers(count: number, slots: number): Promise<void>;
-  workerPid(): number | undefined;
-  chaos(opts: ReturnType<typeof chaosOptions>): Promise<ChaosReport>;
-}
+/** Highest passing rate of a ladder (0 when none passed). */
+const saturationOf = (steps: readonly LadderStep[]) =>
+  Math.max(0, ...steps.filter((s) => s.pass).map((s) => s.rate));
 
-function oursSystem(stack: LocalStack): System {
-  return {
-    name: 'ours',
-    url: stack.apiUrl,
-    fakeUrl: stack.fakeUrl,
-    pids: () => stack.pids(),
-    async setWorkers(count, slots) {
-      await Promise.all(stack.activityWorkers.map((w) => w.stop(5_000)));
-      for (const [i, w] of stack.activityWorkers.entries()) {
-        w.spec.env.MAX_CONCURRENT_CLAUDE_CALLS = String(slots);
-        if (i < count) await stack.startWorker(w);
-      }
-    },
-    workerPid: () => stack.activityWorkers[0]!.pid,
-    chaos: (opts) => runChaos(stackChaosTarget(stack), opts),
-  };
-}
-
-function bullmqSystem(stack: BullmqStack): System {
-  return {
-    name: 'bullmq',
-    url: stack.apiUrl,
-    fakeUrl: stack.fakeUrl,
-    pids: () => ({
-      api: stack.api.pid,
-      'fake-claude': stack.fake.pid,
-      redis: redisPid(),
-      ...Object.fromEntries(stack.workers.map((w) => [w.spec.name, w.pid])),
-    }),
-    async setWorkers(count, slots) {
-      await Promise.all(stack.workers.map((w) => w.stop(5_000)));
-      for (const [i, w] of stack.workers.entries()) {
-        w.spec.env.BULLMQ_CONCURRENCY = String(slots);
-        if (i < count) await stack.startWorker(w);
-      }
-    },
-    workerPid: () => stack.workers[0]!.pid,
-    chaos: (opts) =>
-      runChaos(
-        {
-          system: 'bullmq',
-          apiUrl: stack.apiUrl,
-          fakeUrl: stack.fakeUrl,
-          activityWorkers: stack.workers,
-          startWorker: (w) => stack.startWorker(w),
-        },
-        opts,
-      ),
-  };
-}
-
-/** Runs every figure against one system. */
-async function runFigures(
-  sys: System,
-  scale: number,
-  ladder: number[],
-  into: Partial<SystemFigures>,
-): Promise<void> {
-  const d = (s: number) => Math.max(2, Math.round(s * scale));
-  const load = (o: Parameters<typeof measureLoad>[3]) =>
-    measureLoad(sys.url, sys.fakeUrl, sys.pids(), o, log);
-  log(`${sys.name}: F1 accept latency`);
-  const at50 = await load({ rate: 50, durationS: d(10), latencyMs: 0 });
-  const at200 = await load({ rate: 200, durationS: d(10), latencyMs: 0 });
-  into.f1 = { at50, at200 };
-  log(`${sys.name}: F8 GET latency at 100/s`);
-  const f8 = await measureGets(sys.url, 100, d(10), sys.pids());
-  into.f8 = f8;
-  log(`  GET p50/p99 ${f8.all.p50.toFixed(1)}/${f8.all.p99.toFixed(1)} ms (non-200: ${f8.non200})`);
-  log(`${sys.name}: F2 orchestration overhead`);
-  const fake0 = await load({ rate: 10, durationS: d(10), latencyMs: 0 });
-  const fake3s = await load({ rate: 10, durationS: d(10), latencyMs: 3_000 });
-  into.f2 = { fake0, fake3s };
-  log(`${sys.name}: F7 crash`);
-  const f7 = await sys.chaos(
-    chaosOptions({
-      rate: 5,
-      durationS: d(20),
-      latencyMs: 3_000,
-      firstAtMs: d(20) * 400,
-      killEveryMs: 3_600_000,
-      restartAfterMs: 2_000,
-      drainTimeoutS: 120,
-    }),
-  );
-  into.f7 = f7;
-  log(`  lost ${f7.verification.lost}, resume p50 ${f7.recovery[0]?.resumeMs.p50} ms`);
-  log(`${sys.name}: F4 saturation ladder`);
-  const steps: LadderStep[] = [];
-  for (const rate of ladder) {
-    const m = await load({ rate, durationS: d(LADDER_STEP_S), latencyMs: 0 });
-    const c = m.report.counts;
-    const step: LadderStep = {
-      rate,
-      queueWaitP99Ms: m.report.latencyMs.queueWait.p99,
-      e2eP99Ms: m.report.latencyMs.endToEnd.p99,
-      completed: c.completed,
-      lost: c.lost,
-      refused: c.refused,
-      pass:
-        m.report.latencyMs.queueWait.p99 < 200 &&
-        c.lost === 0 &&
-        c.refused === 0 &&
-        c.completed === c.accepted,
-      cpu: m.cpu,
-    };
-    steps.push(step);
-    if (!step.pass) break;
+/**
+ * Saturation ladders run interleaved: at each rate every runner still passing runs its step, the
+ * order alternating from rate to rate; a runner stops at its first failing step.
+ */
+async function interleavedLadders(
+  runners: ReadonlyArray<{ runner: LadderRunner; rates: readonly number[] }>,
+  stepS: number,
+): Promise<Map<string, Ladder>> {
+  const steps = new Map<string, LadderStep[]>(runners.map((r) => [r.runner.name, []]));
+  const alive = new Set(runners.map((r) => r.runner.name));
+  const rates = [...new Set(runners.flatMap((r) => r.rates))].sort((a, b) => a - b);
+  for (const [i, rate] of rates.entries()) {
+    const order = i % 2 === 0 ? runners : [...runners].reverse();
+    for (const { runner, rates: own } of order) {
+      if (!alive.has(runner.name) || !own.includes(rate)) continue;
+      log(`  ladder ${runner.name} at ${rate}/s`);
+      const step = await runner.step(rate, stepS);
+      steps.get(runner.name)!.push(step);
+      if (!step.pass) alive.delete(runner.name);
+    }
   }
-  const saturation = Math.max(0, ...steps.filter((s) => s.pass).map((s) => s.rate));
-  into.f4 = { steps, saturationJobsPerS: saturation };
-  log(`${sys.name}: F3 jobs/minute, one worker, fake 3 s`);
-  await sys.setWorkers(1, 200);
-  const f3 = await load({ rate: 40, durationS: d(20), latencyMs: 3_000 });
-  const f3Rate = steadyRate(f3, 4, d(20));
-  into.f3 = { measured: f3, jobsPerMinute: Math.round(f3Rate * 60), slots: 200 };
-  log(`${sys.name}: F5 scaling 1 → 2 workers, 20 slots each`);
-  await sys.setWorkers(1, 20);
-  const one = await load({ rate: 15, durationS: d(15), latencyMs: 3_000 });
-  await sys.setWorkers(2, 20);
-  const two = await load({ rate: 15, durationS: d(15), latencyMs: 3_000 });
-  into.f5 = {
-    one,
-    two,
-    oneJobsPerS: steadyRate(one, 4, d(15)),
-    twoJobsPerS: steadyRate(two, 4, d(15)),
-    slotsPerWorker: 20,
-  };
-  log(`${sys.name}: F9 memory with 1,000 calls in flight`);
-  await sys.setWorkers(1, 1_000);
-  const f9 = await measureMemory(
-    sys.url,
-    sys.fakeUrl,
-    () => sys.workerPid(),
-    scale < 1 ? 200 : 1_000,
+  return new Map(
+    [...steps].map(([name, s]) => [name, { steps: s, saturationJobsPerS: saturationOf(s) }]),
   );
-  into.f9 = f9;
-  log(`  ${f9.inFlight} in flight, RSS ${f9.rssMb} MB`);
-  // Last: 429s wake the fleet-wide rate governor, whose cool-down would slow every later scenario.
-  log(`${sys.name}: F6 faults`);
-  await sys.setWorkers(2, 200);
-  const f6 = await load({
-    rate: 10,
-    durationS: d(10),
-    latencyMs: 100,
-    failMix: { '429:1': 0.1, '529': 0.05 },
-  });
-  into.f6 = f6;
 }
 
-/** The bare-Temporal ladder on a server. */
-async function bareLadder(address: string, namespace: string, ladder: number[], stepS: number) {
-  const taskQueue = `bare-${randomBytes(4).toString('hex')}`;
-  const worker = await startBareWorker(address, namespace, taskQueue);
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace });
-  const steps: BareStep[] = [];
-  try {
-    for (const rate of ladder) {
-      const step = await runBareStep(client, taskQueue, rate, stepS);
-      log(
-        `  bare ${rate}/s: queue wait p99 ${step.queueWaitMs.p99} ms, completed ${step.completed}/${step.sent}`,
+/** `fn` run at most once; later calls get the first call's promise. */
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => (done ??= fn());
+}
+
+/** Context shared by the figures. */
+interface Run {
+  results: BenchResults;
+  selected: Set<Figure>;
+  scale: number;
+  rounds: number;
+  quick: boolean;
+}
+
+/** Figures 1–9 on our stack and the BullMQ peer, alternating; closes both stacks at the end. */
+async function runSystemFigures(
+  run: Run,
+  ours: { stack: LocalStack; bare: LadderRunner; close(): Promise<void> },
+  bull: BullmqStack & { closeOnce(): Promise<void> },
+): Promise<void> {
+  const { selected, scale, rounds, results } = run;
+  const d = (s: number) => Math.max(2, Math.round(s * scale));
+  const systems: System[] = [oursSystem(ours.stack), bullmqSystem(bull)];
+  const into = (sys: System) => (results[sys.name] ??= {});
+  /** Round r's order: ours first in odd rounds, BullMQ first in even ones. */
+  const inOrder = (r: number) => (r % 2 === 1 ? systems : [...systems].reverse());
+  const load = (sys: System, o: Parameters<typeof measureLoad>[3]) =>
+    measureLoad(sys.url, sys.fakeUrl, sys.pids(), o, log);
+  const byRound = async <T>(what: string, f: (sys: System) => Promise<T>) => {
+    const out = new Map<System, T[]>(systems.map((s) => [s, []]));
+    for (let r = 1; r <= rounds; r += 1)
+      for (const sys of inOrder(r)) {
+        log(`${sys.name}: ${what}, round ${r}/${rounds}`);
+        out.get(sys)!.push(await f(sys));
+      }
+    return out;
+  };
+  const fail = async (what: string, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (err) {
+      log(`${what} failed: ${String(err instanceof Error ? err.stack : err)}`);
+      results.errors.push(
+        `${what}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
       );
-      steps.push(step);
-      if (!(step.queueWaitMs.p99 < 200 && step.completed === step.sent)) break;
+    }
+  };
+
+  if (selected.has('1'))
+    await fail('F1', async () => {
+      const at50 = await byRound('F1 accept latency at 50/s', (s) =>
+        load(s, { rate: 50, durationS: d(5), latencyMs: 0 }),
+      );
+      const at200 = await byRound('F1 accept latency at 200/s', (s) =>
+        load(s, { rate: 200, durationS: d(3), latencyMs: 0 }),
+      );
+      for (const sys of systems)
+        into(sys).f1 = {
+          at50: summarizeRounds(at50.get(sys)!),
+          at200: summarizeRounds(at200.get(sys)!),
+        };
+    });
+  if (selected.has('8'))
+    await fail('F8', async () => {
+      const gets = await byRound('F8 GET latency at 100/s', (s) =>
+        measureGets(s.url, 100, d(5), s.pids()),
+      );
+      for (const sys of systems) {
+        const g = gets.get(sys)!;
+        const m = (f: (x: (typeof g)[number]) => number) => round(median(g.map(f)), 1);
+        into(sys).f8 = {
+          rounds: g.length,
+          p50: m((x) => x.all.p50),
+          p99: m((x) => x.all.p99),
+          runningP99: m((x) => x.running.p99),
+          finishedP99: m((x) => x.finished.p99),
+          non200: g.reduce((s, x) => s + x.non200, 0),
+          cpu: g.at(-1)!.cpu,
+        };
+        log(`  ${sys.name} GET p50/p99 ${into(sys).f8!.p50}/${into(sys).f8!.p99} ms`);
+      }
+    });
+  if (selected.has('2'))
+    await fail('F2', async () => {
+      const fake0 = await byRound('F2 overhead, fake 0 ms', (s) =>
+        load(s, { rate: 10, durationS: d(5), latencyMs: 0 }),
+      );
+      const fake3s = await byRound('F2 overhead, fake 3 s', (s) =>
+        load(s, { rate: 10, durationS: d(5), latencyMs: 3_000 }),
+      );
+      for (const sys of systems)
+        into(sys).f2 = {
+          fake0: summarizeRounds(fake0.get(sys)!),
+          fake3s: summarizeRounds(fake3s.get(sys)!),
+        };
+    });
+  if (selected.has('7'))
+    for (const sys of systems)
+      await fail(`F7 ${sys.name}`, async () => {
+        log(`${sys.name}: F7 crash`);
+        const f7 = await sys.chaos(
+          chaosOptions({
+            rate: 5,
+            durationS: d(20),
+            latencyMs: 3_000,
+            firstAtMs: d(20) * 400,
+            killEveryMs: 3_600_000,
+            restartAfterMs: 2_000,
+            drainTimeoutS: 120,
+          }),
+        );
+        into(sys).f7 = f7;
+        log(`  lost ${f7.verification.lost}, resume p50 ${f7.recovery[0]?.resumeMs.p50} ms`);
+      });
+  if (selected.has('4'))
+    await fail('F4', async () => {
+      log('F4 saturation ladders (ours, bare Temporal on the same server, BullMQ), interleaved');
+      const ladder = run.quick ? [10, 20] : LADDER;
+      const bullLadder = run.quick ? [25] : BULLMQ_LADDER;
+      const [o, b] = systems as [System, System];
+      const ladders = await interleavedLadders(
+        [
+          { runner: apiLadder('ours', o.url, o.fakeUrl, () => o.pids(), log), rates: ladder },
+          { runner: ours.bare, rates: ladder },
+          { runner: apiLadder('bullmq', b.url, b.fakeUrl, () => b.pids(), log), rates: bullLadder },
+        ],
+        d(LADDER_STEP_S),
+      );
+      into(o).f4 = ladders.get('ours');
+      into(b).f4 = ladders.get('bullmq');
+      results.bare.dev = ladders.get('bare');
+    });
+  if (selected.has('3'))
+    for (const sys of systems)
+      await fail(`F3 ${sys.name}`, async () => {
+        log(`${sys.name}: F3 jobs/minute, one worker, fake 3 s`);
+        await sys.setWorkers(1, 200);
+        const m = await load(sys, { rate: 40, durationS: d(15), latencyMs: 3_000 });
+        into(sys).f3 = {
+          measured: summarizeRounds([m]),
+          jobsPerMinute: Math.round(steadyRate(m, 4, d(15)) * 60),
+          slots: 200,
+        };
+      });
+  if (selected.has('5'))
+    for (const sys of systems)
+      await fail(`F5 ${sys.name}`, async () => {
+        log(`${sys.name}: F5 scaling 1 → 2 workers, 20 slots each`);
+        await sys.setWorkers(1, 20);
+        const one = await load(sys, { rate: 15, durationS: d(12), latencyMs: 3_000 });
+        await sys.setWorkers(2, 20);
+        const two = await load(sys, { rate: 15, durationS: d(12), latencyMs: 3_000 });
+        into(sys).f5 = {
+          one: summarizeRounds([one]),
+          two: summarizeRounds([two]),
+          oneJobsPerS: steadyRate(one, 4, d(12)),
+          twoJobsPerS: steadyRate(two, 4, d(12)),
+          slotsPerWorker: 20,
+        };
+      });
+  // 429s wake the fleet-wide rate governor; only the memory figure (which waits it out) follows.
+  if (selected.has('6'))
+    for (const sys of systems)
+      await fail(`F6 ${sys.name}`, async () => {
+        log(`${sys.name}: F6 faults`);
+        await sys.setWorkers(2, 200);
+        const m = await load(sys, {
+          rate: 10,
+          durationS: d(10),
+          latencyMs: 100,
+          failMix: { '429:1': 0.1, '529': 0.05 },
+        });
+        into(sys).f6 = summarizeRounds([m]);
+      });
+  // Last: its calls are left in flight and each stack is closed right after its memory figure.
+  await ours.bare.close();
+  for (const sys of systems) {
+    if (selected.has('9'))
+      await fail(`F9 ${sys.name}`, async () => {
+        log(`${sys.name}: F9 memory with ${run.quick ? 200 : 1_000} calls in flight`);
+        await new Promise((resolve) => setTimeout(resolve, 5_000));
+        await sys.setWorkers(1, 1_000);
+        into(sys).f9 = await measureMemory(
+          sys.url,
+          sys.fakeUrl,
+          () => sys.workerPid(),
+          run.quick ? 200 : 1_000,
+          log,
+        );
+        log(`  ${into(sys).f9!.inFlight} in flight, RSS ${into(sys).f9!.rssMb} MB`);
+      });
+    if (sys.name === 'ours') await ours.close();
+    else await bull.closeOnce();
+  }
+}
+
+/** Job-cost settings for a profile. */
+function jobCostOptions(run: Run, kinds: readonly JobKind[]) {
+  return {
+    kinds,
+    rounds: run.rounds,
+    jobs: run.quick ? 10 : 40,
+    rate: 10,
+    users: 4,
+    turnsPerConversation: 5,
+    settleMs: 2_000,
+    log,
+  };
+}
+
+/** The PostgreSQL profile: job cost (figure 10) and saturation against bare, interleaved. */
+async function runPostgresProfile(run: Run, root: string): Promise<void> {
+  const binaries = await ensureTemporalServerBinaries({
+    projectRoot: root,
+    env: process.env,
+    log,
+    allowBuild: true,
+  });
+  const suffix = randomBytes(4).toString('hex');
+  const settings = readPostgresProfileSettings({
+    ...process.env,
+    TEMPORAL_PG_DATABASE: `af_bench_${suffix}`,
+    TEMPORAL_PG_VISIBILITY_DATABASE: `af_bench_${suffix}_vis`,
+    TEMPORAL_PG_FRONTEND_PORT: String(await freePostgresServerBasePort()),
+  });
+  await assertPostgresReachable(settings);
+  await setupTemporalSchema({ sqlToolPath: binaries.sqlToolPath, settings, log });
+  const server = await startPostgresTemporalServer({
+    serverPath: binaries.serverPath,
+    projectRoot: root,
+    settings,
+    searchAttributes: Object.values(SEARCH_ATTRIBUTES),
+    log,
+  });
+  try {
+    const pgStack = await startLocalStack({
+      temporal: { kind: 'external', address: server.address, namespace: server.namespace },
+      activityWorkers: 2,
+      log,
+    });
+    const bare = await bareLadder(server.address, server.namespace, () => server.pid, log);
+    try {
+      {
+        log('=== figure 10 on the PostgreSQL profile ===');
+        run.results.jobCost.pg = await measureJobCosts(
+          {
+            profile: 'PostgreSQL',
+            client: pgStack.client,
+            namespace: server.namespace,
+            apiUrl: pgStack.apiUrl,
+            // deploy/temporal-postgres/agent-fleet.yaml: metrics on the frontend port + 90.
+            metricsUrl: `http://127.0.0.1:${settings.frontendPort + 90}/metrics`,
+            serverPid: server.pid,
+            workerPids: () => {
+              const {
+                temporal: _none,
+                api: _api,
+                'fake-claude': _fake,
+                ...workers
+              } = pgStack.pids();
+              return workers;
+            },
+            bareTaskQueue: bare.taskQueue,
+          },
+          jobCostOptions(run, run.quick ? ['bare', 'chat'] : ['bare', 'chat', 'agent']),
+        );
+      }
+      log('=== saturation on the PostgreSQL profile: ours and bare, interleaved ===');
+      const ladders = await interleavedLadders(
+        [
+          {
+            runner: apiLadder(
+              'ours',
+              pgStack.apiUrl,
+              pgStack.fakeUrl,
+              () => ({ ...pgStack.pids(), 'temporal-server (pg)': server.pid }),
+              log,
+            ),
+            rates: run.quick ? [10, 20] : LADDER,
+          },
+          { runner: bare, rates: run.quick ? [10, 20] : LADDER },
+        ],
+        Math.max(2, Math.round(LADDER_STEP_S * run.scale)),
+      );
+      run.results.pg = ladders.get('ours');
+      run.results.bare.pg = ladders.get('bare');
+    } finally {
+      await bare.close();
+      await pgStack.close();
     }
   } finally {
-    await connection.close();
-    await worker.stop(5_000);
+    await server.stop();
+    await dropTemporalDatabases({ sqlToolPath: binaries.sqlToolPath, settings }).catch(
+      () => undefined,
+    );
   }
-  const passing = steps.filter((s) => s.queueWaitMs.p99 < 200 && s.completed === s.sent);
-  return { steps, saturationJobsPerS: Math.max(0, ...passing.map((s) => s.rate)) };
 }
 
 async function main(): Promise<void> {
   const { options } = parseToolArgs(argsSchema, process.argv.slice(2), process.env, 'BENCH', [
     'quick',
     'skip-pg',
+    'write-docs',
   ]);
   const root = findProjectRoot();
-  const scale = options.quick ? 0.3 : 1;
-  const ladder = options.quick ? [10, 40] : [10, 15, 20, 25, 50, 75, 100];
+  const renderFrom = options['render-from'];
+  if (renderFrom !== undefined) {
+    const saved = JSON.parse(await fs.readFile(renderFrom, 'utf8')) as BenchResults;
+    const files = [path.join(root, 'BENCHMARKS.md'), path.join(root, 'docs', 'scaling.md')];
+    await writeBenchmarksMd(files[0]!, saved);
+    await writeScalingDoc(files[1]!, saved);
+    execFileSync(path.join(root, 'node_modules', '.bin', 'prettier'), ['--write', ...files], {
+      stdio: 'ignore',
+    });
+    log(`rendered ${files.map((f) => path.relative(root, f)).join(', ')} from ${renderFrom}`);
+    return;
+  }
+  const selected = new Set<Figure>(
+    options.only ? (options.only.split(',') as Figure[]) : [...FIGURES],
+  );
+  if (options['skip-pg']) selected.delete('pg');
+  const rounds = options.rounds ?? (options.quick ? 1 : 2);
   const results: BenchResults = {
     startedAt: new Date().toISOString(),
     quick: options.quick,
+    ...(options.only ? { only: [...selected] } : {}),
+    rounds,
+    settings: {
+      ladder: options.quick ? [10, 20] : LADDER,
+      bullmqLadder: options.quick ? [25] : BULLMQ_LADDER,
+      ladderStepS: options.quick ? Math.max(2, Math.round(LADDER_STEP_S * 0.3)) : LADDER_STEP_S,
+      criterion: 'queue-wait p99 < 200 ms; none lost, refused or unfinished',
+    },
     machine: {
       cpus: os.cpus()[0]?.model ?? 'unknown',
       cores: os.cpus().length,
@@ -336,26 +541,28 @@ async function main(): Promise<void> {
       postgres: version('postgres', ['--version']),
     },
     bare: {},
+    jobCost: {},
     errors: [],
   };
-  const failSoft = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
-    try {
-      return await fn();
-    } catch (err) {
-      log(`${what} failed: ${String(err instanceof Error ? err.stack : err)}`);
-      results.errors.push(
-        `${what}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
-      );
-      return undefined;
-    }
+  const run: Run = {
+    results,
+    selected,
+    scale: options.quick ? 0.3 : 1,
+    rounds,
+    quick: options.quick,
   };
+  const partial = options.quick || options.only !== undefined;
+  const writeDocs = !partial || options['write-docs'];
 
-  /** Writes the JSON (and, for a full run, BENCHMARKS.md); called after each system too. */
   const save = async (): Promise<void> => {
     results.finishedAt = new Date().toISOString();
     const dir = path.join(root, 'bench', 'results');
     await fs.mkdir(dir, { recursive: true });
-    const name = options.quick ? 'quick.json' : 'latest.json';
+    const name = options.quick
+      ? 'quick.json'
+      : options.only
+        ? `only-${[...selected].join('-')}.json`
+        : 'latest.json';
     // Per-job records and histograms would make the file huge; the figures are what is kept.
     const slim = JSON.stringify(
       results,
@@ -363,20 +570,19 @@ async function main(): Promise<void> {
         key === 'timeline' || key === 'histograms' || key === 'lostJobIds' ? undefined : value,
       2,
     );
-    await fs.writeFile(path.join(dir, name), `${slim}\n`);
-    if (!options.quick) await writeBenchmarksMd(path.join(root, 'BENCHMARKS.md'), results);
-    log(`wrote bench/results/${name}${options.quick ? '' : ' and BENCHMARKS.md'}`);
+    const files = [path.join(dir, name)];
+    await fs.writeFile(files[0]!, `${slim}\n`);
+    if (writeDocs) {
+      files.push(path.join(root, 'BENCHMARKS.md'), path.join(root, 'docs', 'scaling.md'));
+      await writeBenchmarksMd(files[1]!, results);
+      await writeScalingDoc(files[2]!, results);
+    }
+    log(`wrote ${files.map((f) => path.relative(root, f)).join(', ')}`);
     // Generated files follow the repository's formatting (npm test checks it).
     try {
-      execFileSync(
-        path.join(root, 'node_modules', '.bin', 'prettier'),
-        [
-          '--write',
-          path.join(dir, name),
-          ...(options.quick ? [] : [path.join(root, 'BENCHMARKS.md')]),
-        ],
-        { stdio: 'ignore' },
-      );
+      execFileSync(path.join(root, 'node_modules', '.bin', 'prettier'), ['--write', ...files], {
+        stdio: 'ignore',
+      });
     } catch {
       log('prettier failed on the generated files');
     }
@@ -398,123 +604,95 @@ async function main(): Promise<void> {
   ).unref();
   process.once('SIGINT', () => abort('interrupted'));
   process.once('SIGTERM', () => abort('terminated'));
+  const failSoft = async (what: string, fn: () => Promise<void>): Promise<void> => {
+    try {
+      await fn();
+    } catch (err) {
+      log(`${what} failed: ${String(err instanceof Error ? err.stack : err)}`);
+      results.errors.push(
+        `${what}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+      );
+    }
+  };
 
-  log('=== BullMQ baseline ===');
-  const bull = await startBullmqStack({ workers: 2, concurrency: 200 });
-  closers.add(() => bull.close());
-  try {
-    results.bullmq = {};
-    const into = results.bullmq;
-    await failSoft('bullmq', () => runFigures(bullmqSystem(bull), scale, ladder, into));
-  } finally {
-    closers.clear();
-    await bull.close();
-  }
-  await save();
-
-  log('=== Agent Fleet on the Temporal dev server ===');
-  const stack = await startLocalStack({ temporal: { kind: 'dev' }, activityWorkers: 2, log });
-  closers.add(() => stack.close());
-  try {
-    results.ours = {};
-    const into = results.ours;
-    await failSoft('ours', () => runFigures(oursSystem(stack), scale, ladder, into));
-    log('=== bare Temporal ceiling (same dev server) ===');
-    results.bare.dev = await failSoft('bare (dev)', () =>
-      bareLadder(
-        stack.temporalAddress,
-        stack.namespace,
-        ladder,
-        Math.max(2, Math.round(LADDER_STEP_S * scale)),
-      ),
-    );
-  } finally {
-    closers.clear();
-    await stack.close();
-  }
-  await save();
-
-  if (!options['skip-pg']) {
-    log('=== Agent Fleet on Temporal + PostgreSQL ===');
-    await failSoft('postgres', async () => {
-      const binaries = await ensureTemporalServerBinaries({
+  // The PostgreSQL profile needs the full server; like `npm test`, build and cache it first (a
+  // fresh clone builds it once, which takes minutes) so the build never overlaps a measurement.
+  if (selected.has('pg'))
+    await failSoft('building the Temporal server for the PostgreSQL profile', async () => {
+      log('checking the full Temporal server in .temporal/ (built and cached on first use)');
+      await ensureTemporalServerBinaries({
         projectRoot: root,
         env: process.env,
         log,
-        allowBuild: false,
+        allowBuild: true,
       });
-      const suffix = randomBytes(4).toString('hex');
-      const settings = readPostgresProfileSettings({
-        ...process.env,
-        TEMPORAL_PG_DATABASE: `af_bench_${suffix}`,
-        TEMPORAL_PG_VISIBILITY_DATABASE: `af_bench_${suffix}_vis`,
-        TEMPORAL_PG_FRONTEND_PORT: String(await freePostgresServerBasePort()),
-      });
-      await assertPostgresReachable(settings);
-      await setupTemporalSchema({ sqlToolPath: binaries.sqlToolPath, settings, log });
-      const server = await startPostgresTemporalServer({
-        serverPath: binaries.serverPath,
-        projectRoot: root,
-        settings,
-        searchAttributes: Object.values(SEARCH_ATTRIBUTES),
-        log,
-      });
-      try {
-        const pgStack = await startLocalStack({
-          temporal: { kind: 'external', address: server.address, namespace: server.namespace },
-          activityWorkers: 2,
-          log,
-        });
-        try {
-          const steps: LadderStep[] = [];
-          for (const rate of ladder) {
-            const m = await measureLoad(
-              pgStack.apiUrl,
-              pgStack.fakeUrl,
-              { ...pgStack.pids(), 'temporal-server (pg)': server.pid },
-              { rate, durationS: Math.max(2, Math.round(LADDER_STEP_S * scale)), latencyMs: 0 },
-              log,
-            );
-            const c = m.report.counts;
-            const pass =
-              m.report.latencyMs.queueWait.p99 < 200 &&
-              c.lost === 0 &&
-              c.refused === 0 &&
-              c.completed === c.accepted;
-            steps.push({
-              rate,
-              queueWaitP99Ms: m.report.latencyMs.queueWait.p99,
-              e2eP99Ms: m.report.latencyMs.endToEnd.p99,
-              completed: c.completed,
-              lost: c.lost,
-              refused: c.refused,
-              pass,
-              cpu: m.cpu,
-            });
-            if (!pass) break;
-          }
-          results.pg = {
-            steps,
-            saturationJobsPerS: Math.max(0, ...steps.filter((s) => s.pass).map((s) => s.rate)),
-          };
-          results.bare.pg = await bareLadder(
-            server.address,
-            server.namespace,
-            ladder,
-            Math.max(2, Math.round(LADDER_STEP_S * scale)),
-          );
-        } finally {
-          await pgStack.close();
-        }
-      } finally {
-        await server.stop();
-        await dropTemporalDatabases({ sqlToolPath: binaries.sqlToolPath, settings }).catch(
-          () => undefined,
-        );
-      }
     });
+
+  const systemFigures = ['1', '2', '3', '4', '5', '6', '7', '8', '9'].filter((f) =>
+    selected.has(f as Figure),
+  );
+  if (systemFigures.length > 0 || selected.has('10')) {
+    log('=== Agent Fleet on the Temporal dev server, bare Temporal on the same server ===');
+    const stack = await startLocalStack({
+      temporal: { kind: 'dev', metrics: true },
+      activityWorkers: 2,
+      log,
+    });
+    const closeStack = once(() => stack.close());
+    closers.add(closeStack);
+    const bareRunner = await bareLadder(
+      stack.temporalAddress,
+      stack.namespace,
+      stack.temporalPid,
+      log,
+    );
+    const bare = { ...bareRunner, close: once(() => bareRunner.close()) };
+    closers.add(bare.close);
+    if (selected.has('10'))
+      await failSoft('figure 10 (dev server)', async () => {
+        log('=== figure 10: a job in Temporal units (bare, chat, agent, conversation turn) ===');
+        results.jobCost.dev = await measureJobCosts(
+          {
+            profile: 'dev server',
+            client: stack.client,
+            namespace: stack.namespace,
+            apiUrl: stack.apiUrl,
+            metricsUrl: stack.temporalMetricsUrl!,
+            serverPid: stack.temporalPid(),
+            workerPids: () => {
+              const {
+                temporal: _server,
+                api: _api,
+                'fake-claude': _fake,
+                ...workers
+              } = stack.pids();
+              return workers;
+            },
+            bareTaskQueue: bare.taskQueue,
+          },
+          jobCostOptions(run, JOB_KINDS),
+        );
+      });
+    if (systemFigures.length > 0) {
+      log('=== BullMQ peer ===');
+      const bullStack = await startBullmqStack({ workers: 2, concurrency: 200 });
+      const bull = { ...bullStack, closeOnce: once(() => bullStack.close()) };
+      closers.add(bull.closeOnce);
+      await failSoft('figures 1–9', () =>
+        runSystemFigures(run, { stack, bare, close: closeStack }, bull),
+      );
+      await bull.closeOnce();
+    }
+    await bare.close().catch(() => undefined);
+    await closeStack();
+    closers.clear();
+    await save();
   }
 
+  if (selected.has('pg')) {
+    log('=== Agent Fleet on Temporal + PostgreSQL ===');
+    await failSoft('postgres', () => runPostgresProfile(run, root));
+  }
   await save();
 }
 

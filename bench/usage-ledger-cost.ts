@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { startLocalStack } from '../src/stack/local-stack';
 import { measureLoad, type Measured } from './lib/measure';
+import { median } from './lib/stats';
 
 const argsSchema = z.object({
   rate: z.coerce.number().int().min(1).max(500).default(20),
@@ -35,12 +36,11 @@ interface Run {
   cpuMsPerJob: { temporal: number; workflowWorker: number };
 }
 
-function toRun(ledger: boolean, m: Measured, durationS: number): Run {
+function toRun(ledger: boolean, m: Measured): Run {
   const completed = m.report.counts.completed;
-  const perJob = (pct: number | undefined) =>
-    completed === 0
-      ? NaN
-      : Math.round((((pct ?? 0) / 100) * durationS * 1000 * 100) / completed) / 100;
+  // CPU-ms over the same window as the sample (offered load and drain), over the jobs finished in it.
+  const perJob = (ms: number | undefined) =>
+    completed === 0 || ms === undefined ? NaN : Math.round((ms * 100) / completed) / 100;
   return {
     ledger,
     completed,
@@ -50,8 +50,8 @@ function toRun(ledger: boolean, m: Measured, durationS: number): Run {
     e2eP99Ms: m.report.latencyMs.endToEnd.p99,
     acceptP99Ms: m.report.latencyMs.accept.p99,
     cpuMsPerJob: {
-      temporal: perJob(m.cpu.temporal),
-      workflowWorker: perJob(m.cpu['worker-workflows']),
+      temporal: perJob(m.cpuMs.temporal),
+      workflowWorker: perJob(m.cpuMs['worker-workflows']),
     },
   };
 }
@@ -79,13 +79,11 @@ async function measureMode(ledger: boolean, o: z.infer<typeof argsSchema>): Prom
       { rate: o.rate, durationS: o.duration, latencyMs: 0, users: o.users },
       log,
     );
-    return toRun(ledger, m, o.duration);
+    return toRun(ledger, m);
   } finally {
     await stack.close();
   }
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -11,9 +11,12 @@ import { createBullmqApp } from '../bench/baselines/bullmq/app';
 import { readBullmqSettings, redisConnection } from '../bench/baselines/bullmq/config';
 import {
   createChatProcessor,
+  RetryAfterError,
+  retryAfterBackoff,
   type ChatJobData,
   type ChatJobResult,
 } from '../bench/baselines/bullmq/processor';
+import { bullmqWorkerOptions } from '../bench/baselines/bullmq/worker-options';
 import { deleteKeysWithPrefix } from '../bench/baselines/bullmq/redis-keys';
 import { startFakeClaude, type FakeClaudeServer } from '../src/fake-claude';
 import { isFinished, pollUntil, postJson, requestJson, type JobBody } from './helpers/http';
@@ -34,8 +37,7 @@ beforeAll(async () => {
   });
   queue = new Queue(settings.BULLMQ_QUEUE, { connection: redisConnection(settings), prefix });
   worker = new Worker(settings.BULLMQ_QUEUE, createChatProcessor(settings), {
-    connection: redisConnection(settings),
-    prefix,
+    ...bullmqWorkerOptions(settings),
     concurrency: 10,
   });
   await Promise.all([queue.waitUntilReady(), worker.waitUntilReady()]);
@@ -90,6 +92,22 @@ it('retries a 500 with backoff and fails a 400 at once', async () => {
   const failed = await pollUntil<JobBody>(`${url}/chat/${bad.body.job_id}`, isFinished, 30_000);
   expect(failed.status).toBe('failed');
   expect(failed.attempts).toBe(1);
+});
+
+it("retries a 429 after the model's retry-after, like our activity", async () => {
+  const res = await postJson<{ job_id: string }>(`${url}/chat`, {
+    user_id: 'carol',
+    message: `What is 3 * 4? [[fake fail=429:1 key=${randomUUID()}]]`,
+  });
+  const job = await pollUntil<JobBody>(`${url}/chat/${res.body.job_id}`, isFinished, 30_000);
+  expect(job).toMatchObject({ status: 'completed', attempts: 2 });
+});
+
+it('backs off by retry-after when the failed call had one, else exponentially', () => {
+  const job = { opts: { backoff: { type: 'retry-after', delay: 100 } } } as never;
+  expect(retryAfterBackoff(3, 'retry-after', new RetryAfterError('429', 1_500), job)).toBe(1_500);
+  expect(retryAfterBackoff(1, 'retry-after', new RetryAfterError('529', undefined), job)).toBe(100);
+  expect(retryAfterBackoff(3, 'retry-after', new Error('socket hang up'), job)).toBe(400);
 });
 
 it('400 names the field; 404 for an unknown job', async () => {

@@ -42,9 +42,29 @@ export function redisPid(): number | undefined {
   }
 }
 
-/** Starts measuring; `stop()` returns CPU% (100 = one core) per named process over the window. */
+/** CPU used by each named process over one window. */
+export interface CpuWindow {
+  /** Wall-clock length of the window. */
+  seconds: number;
+  /** CPU% (100 = one core) averaged over the window. */
+  percent: Record<string, number>;
+  /** CPU-milliseconds used in the window (utime + stime). */
+  ms: Record<string, number>;
+}
+
+/** CPU-milliseconds a pid has used so far; undefined when it is gone. */
+export function cpuMsOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  const ticks = cpuTicks(pid);
+  return ticks === undefined ? undefined : (ticks * 1_000) / TICKS_PER_SECOND;
+}
+
+/**
+ * Starts measuring; `stop()` returns CPU% and CPU-ms per named process over the window. Per-job
+ * figures divide `ms` by the jobs of the window, so the window must cover their drain too.
+ */
 export function startCpuWindow(pids: Record<string, number | undefined>): {
-  stop(): Record<string, number>;
+  stop(): CpuWindow;
 } {
   const started = Date.now();
   const first = Object.fromEntries(
@@ -56,14 +76,16 @@ export function startCpuWindow(pids: Record<string, number | undefined>): {
   return {
     stop() {
       const seconds = (Date.now() - started) / 1_000;
-      const out: Record<string, number> = {};
+      const percent: Record<string, number> = {};
+      const ms: Record<string, number> = {};
       for (const [name, pid] of Object.entries(pids)) {
         const a = first[name];
         const b = pid === undefined ? undefined : cpuTicks(pid);
         if (a === undefined || b === undefined) continue;
-        out[name] = Math.round(((b - a) / TICKS_PER_SECOND / seconds) * 1000) / 10;
+        percent[name] = Math.round(((b - a) / TICKS_PER_SECOND / seconds) * 1000) / 10;
+        ms[name] = ((b - a) * 1_000) / TICKS_PER_SECOND;
       }
-      return out;
+      return { seconds, percent, ms };
     },
   };
 }

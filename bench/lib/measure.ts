@@ -10,11 +10,17 @@ import { fetchFakeCalls } from '../../src/chaos/fake-calls';
 import { createJsonClient } from '../../src/loadtest/http-json';
 import { summarize, type Summary } from '../../src/loadtest/stats';
 import { rssMb, startCpuWindow } from './cpu-sampler';
+import { submitJob } from './submit';
 
-/** A load run's report plus CPU% per process over it. */
+/** A load run's report plus CPU per process over it (offered load and drain). */
 export interface Measured {
   report: LoadtestReport;
+  /** CPU% (100 = one core) per process over the whole run, drain included. */
   cpu: Record<string, number>;
+  /** CPU-milliseconds per process over the same window. */
+  cpuMs: Record<string, number>;
+  /** Seconds of that window: from the first request to the last job's end (or drain timeout). */
+  windowS: number;
   /** Model calls that completed per accepted job (max and mean). */
   successfulModelCalls: { max: number; mean: number };
   /** p95 end-to-end of jobs that got an injected fault vs. those that did not. */
@@ -36,9 +42,11 @@ export async function measureLoad(
     drainTimeoutS: 120,
     ...overrides,
   });
+  // The window covers the drain: per-job CPU divides by the jobs of the whole window.
   const cpu = startCpuWindow({ ...pids, 'load generator': process.pid });
   const run = await runLoadtest(options);
-  const cpuUse = cpu.stop();
+  const cpuWindow = cpu.stop();
+  const cpuUse = cpuWindow.percent;
   const report = buildReport(run);
   const calls = await fetchFakeCalls(fakeUrl, `${run.runId}-`);
   const perKey = new Map<string, number>();
@@ -61,6 +69,8 @@ export async function measureLoad(
   return {
     report,
     cpu: cpuUse,
+    cpuMs: cpuWindow.ms,
+    windowS: Math.round(cpuWindow.seconds * 10) / 10,
     successfulModelCalls: {
       max: Math.max(0, ...counts),
       mean:
@@ -133,55 +143,75 @@ export async function measureGets(
     finished: summarize(lat.finished),
     running: summarize(lat.running),
     non200,
-    cpu: cpu.stop(),
+    cpu: cpu.stop().percent,
   };
 }
 
+/** What the memory figure saw. */
+export interface MemoryFigure {
+  /** Calls the fake model held open at the peak (the target is all `count`). */
+  inFlight: number;
+  count: number;
+  /** Peak RSS of the worker process while they were in flight. */
+  rssMb: number | undefined;
+  idleRssMb: number | undefined;
+  /** Seconds from the first POST until every call was in flight (or the wait gave up). */
+  fillS: number;
+}
+
 /**
- * Submits `count` long jobs, waits until the fake sees them all in flight, and samples the
- * worker's RSS (peak over a few seconds).
+ * Submits `count` jobs whose model call lasts `holdS`, waits until the fake model holds every
+ * call open at once (the worker then holds them all), and samples the worker's RSS there. The
+ * wait ends early only when the in-flight count stops growing for `stallS`. The calls are not
+ * drained: this is the last figure of a stack, which is closed afterwards.
  */
 export async function measureMemory(
   url: string,
   fakeUrl: string,
   workerPid: () => number | undefined,
   count: number,
-): Promise<{ inFlight: number; rssMb: number | undefined; idleRssMb: number | undefined }> {
+  log: (line: string) => void,
+  { holdS = 240, stallS = 30 } = {},
+): Promise<MemoryFigure> {
   const idle = rssMb(workerPid());
   const client = createJsonClient(url, 64);
   const tag = `mem${Date.now().toString(36)}`;
+  const t0 = Date.now();
   for (let i = 0; i < count; i += 50)
     await Promise.all(
       Array.from({ length: Math.min(50, count - i) }, (_, k) =>
-        client.request('POST', '/chat', {
+        submitJob(client, {
           user_id: 'bench-mem',
-          message: `What is ${i + k} * 7? [[fake latency_ms=20000 key=${tag}-${i + k}]]`,
+          message: `What is ${i + k} * 7? [[fake latency_ms=${holdS * 1000} key=${tag}-${i + k}]]`,
         }),
       ),
     );
   client.close();
   let inFlight = 0;
+  let best = 0;
+  let bestAt = Date.now();
   let peak: number | undefined;
-  const deadline = Date.now() + 40_000;
-  while (Date.now() < deadline) {
+  const sample = () => {
+    const rss = rssMb(workerPid());
+    if (rss !== undefined) peak = Math.max(peak ?? 0, rss);
+  };
+  // Bounded by the hold: past it the first calls end and the count can only fall.
+  while (Date.now() - t0 < (holdS - 10) * 1000) {
     const calls = await fetchFakeCalls(fakeUrl, `${tag}-`);
     inFlight = calls.filter((c) => !c.completed && !c.aborted).length;
-    const rss = rssMb(workerPid());
-    if (rss !== undefined) peak = Math.max(peak ?? 0, rss);
+    sample();
     if (inFlight >= count) break;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  for (let i = 0; i < 6; i += 1) {
-    const rss = rssMb(workerPid());
-    if (rss !== undefined) peak = Math.max(peak ?? 0, rss);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  // Let the calls finish so the next scenario starts on an idle system.
-  const drainUntil = Date.now() + 60_000;
-  while (Date.now() < drainUntil) {
-    const calls = await fetchFakeCalls(fakeUrl, `${tag}-`);
-    if (calls.filter((c) => c.completed).length >= count) break;
+    if (inFlight > best) {
+      best = inFlight;
+      bestAt = Date.now();
+    } else if (Date.now() - bestAt > stallS * 1000) break;
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
-  return { inFlight, rssMb: peak, idleRssMb: idle };
+  const fillS = Math.round((Date.now() - t0) / 100) / 10;
+  log(`  ${inFlight}/${count} calls in flight after ${fillS} s`);
+  for (let i = 0; i < 6; i += 1) {
+    sample();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return { inFlight, count, rssMb: peak, idleRssMb: idle, fillS };
 }

@@ -20,7 +20,13 @@ import { waitForHttpOk } from './wait-for-http-ok';
 
 /** Where Temporal comes from. */
 export type StackTemporal =
-  | { kind: 'dev'; /** SQLite file; default a fresh temp file. */ dbFile?: string }
+  | {
+      kind: 'dev';
+      /** SQLite file; default a fresh temp file. */
+      dbFile?: string;
+      /** Expose the server's own Prometheus metrics (the bench reads them); default off. */
+      metrics?: boolean;
+    }
   | { kind: 'external'; address: string; namespace: string };
 
 /** Options of {@link startLocalStack}. */
@@ -40,6 +46,8 @@ export interface LocalStack {
   fakeUrl: string;
   temporalAddress: string;
   namespace: string;
+  /** The dev server's Prometheus endpoint, when started with `metrics: true`. */
+  temporalMetricsUrl?: string;
   /** Client on the stack's Temporal (histories for exactly-once checks). */
   client: Client;
   api: ManagedProcess;
@@ -89,12 +97,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ? (options.temporal.dbFile ?? path.join(tempDir, 'temporal.sqlite'))
       : undefined;
   let binaryPath = '';
+  const metricsPort =
+    options.temporal.kind === 'dev' && options.temporal.metrics ? await getFreePort() : undefined;
   const startDev = async () => {
     devServer = await startDevServer({
       binaryPath,
       port: devPort,
       uiPort: false,
       dbFilename: dbFile,
+      metricsPort,
       reuseExisting: false,
       log,
     });
@@ -200,6 +211,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     fakeUrl,
     temporalAddress,
     namespace,
+    ...(metricsPort !== undefined
+      ? { temporalMetricsUrl: `http://127.0.0.1:${metricsPort}/metrics` }
+      : {}),
     client,
     api,
     fake,

@@ -69,6 +69,8 @@ export interface DevServerOptions {
   searchAttributes?: ReadonlyArray<{ name: string; type: string }>;
   /** Dynamic config (JSON-encoded on the command line; default DEV_SERVER_DYNAMIC_CONFIG). */
   dynamicConfig?: Record<string, string | number | boolean>;
+  /** Port of the server's own Prometheus `/metrics` (`--metrics-port`); omitted = off. */
+  metricsPort?: number;
   /** Server log level (`debug`, `info`, `warn`, `error`, `never`). Default `warn`. */
   logLevel?: string;
   /** How long to wait for the server to answer. Default 60 s. */
@@ -171,6 +173,7 @@ function buildArgs(
   if (opts.uiPort === false) args.push('--headless');
   else if (opts.uiPort !== undefined) args.push('--ui-port', String(opts.uiPort));
   if (opts.dbFilename !== undefined) args.push('--db-filename', path.resolve(opts.dbFilename));
+  if (opts.metricsPort !== undefined) args.push('--metrics-port', String(opts.metricsPort));
   const pragmas =
     opts.sqlitePragmas ?? (opts.dbFilename !== undefined ? DEV_SERVER_SQLITE_PRAGMAS : {});
   for (const [pragma, value] of Object.entries(pragmas)) {

@@ -7,7 +7,7 @@ import { Job, type Queue } from 'bullmq';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { BullmqSettings } from './config';
-import type { ChatJobData, ChatJobResult } from './processor';
+import { RETRY_AFTER_BACKOFF, type ChatJobData, type ChatJobResult } from './processor';
 
 const PRIORITIES = { high: 1, medium: 2, normal: 3 } as const;
 
@@ -80,7 +80,7 @@ export function createBullmqApp(
         jobId: id,
         priority: level,
         attempts: settings.BULLMQ_ATTEMPTS,
-        backoff: { type: 'exponential', delay: settings.BULLMQ_BACKOFF_MS },
+        backoff: { type: RETRY_AFTER_BACKOFF, delay: settings.BULLMQ_BACKOFF_MS },
       },
     );
     res

@@ -22,6 +22,18 @@ const schema = z.object({
   /** Same budget as CLAUDE_MAX_ATTEMPTS / CLAUDE_INITIAL_RETRY_MS of our stack. */
   BULLMQ_ATTEMPTS: int(1, 1_000).default(20),
   BULLMQ_BACKOFF_MS: int(1, 3_600_000).default(1_000),
+  /**
+   * How long a worker's lock on a job lasts without renewal (BullMQ renews it every half of
+   * this): BullMQ's heartbeat, matched to our CLAUDE_HEARTBEAT_TIMEOUT_MS (5 s) rather than
+   * BullMQ's default 30 s, so a crash test compares designs, not defaults.
+   */
+  BULLMQ_LOCK_DURATION_MS: int(1_000, 3_600_000).default(5_000),
+  /**
+   * How often a worker looks for jobs whose lock expired. Temporal notices a missed heartbeat
+   * with a timer of its own at once; a 1-s checker keeps BullMQ's detection within a second of
+   * that (BullMQ's default is 30 s).
+   */
+  BULLMQ_STALLED_INTERVAL_MS: int(100, 3_600_000).default(1_000),
   ANTHROPIC_BASE_URL: z.url().optional(),
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
   CLAUDE_MODEL: z.string().min(1).default('claude-sonnet-4-6'),

@@ -3,9 +3,36 @@
  * the same SDK client settings: no SDK retries), with BullMQ doing the retrying.
  */
 import Anthropic from '@anthropic-ai/sdk';
-import { UnrecoverableError, type Job } from 'bullmq';
+import { UnrecoverableError, type BackoffStrategy, type Job } from 'bullmq';
 import { createAnthropicClient } from '../../../src/activities/anthropic-client';
+import { parseRetryAfterMs } from '../../../src/activities/retry-after';
 import type { BullmqSettings } from './config';
+
+/** Backoff type of every baseline job: exponential, or the model's `retry-after` when it sent one. */
+export const RETRY_AFTER_BACKOFF = 'retry-after';
+
+/** A failed call that carries the delay the model asked for (429/529 `retry-after`). */
+export class RetryAfterError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(message);
+    this.name = 'RetryAfterError';
+  }
+}
+
+/**
+ * BullMQ's custom backoff (worker `settings.backoffStrategy`): the `retry-after` of the failed
+ * call if it had one (as our activity's `nextRetryDelay`), else exponential from the job's
+ * `backoff.delay` (BullMQ's own `exponential`: delay × 2^(attempts − 1)).
+ */
+export const retryAfterBackoff: BackoffStrategy = (attemptsMade, _type, err, job) => {
+  if (err instanceof RetryAfterError && err.retryAfterMs !== undefined) return err.retryAfterMs;
+  const backoff = job?.opts.backoff;
+  const delay = typeof backoff === 'object' ? (backoff.delay ?? 1_000) : (backoff ?? 1_000);
+  return Math.round(2 ** Math.max(0, attemptsMade - 1) * delay);
+};
 
 /** Data stored with each job. */
 export interface ChatJobData {
@@ -60,6 +87,11 @@ export function createChatProcessor(settings: BullmqSettings) {
       const status: unknown = err instanceof Anthropic.APIError ? err.status : undefined;
       if (typeof status === 'number' && PERMANENT.has(status))
         throw new UnrecoverableError(`${status}: ${(err as Error).message}`);
+      if (err instanceof Anthropic.APIError)
+        throw new RetryAfterError(
+          err.message,
+          parseRetryAfterMs(err.headers as Headers | undefined),
+        );
       throw err;
     }
   };

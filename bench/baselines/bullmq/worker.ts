@@ -1,21 +1,19 @@
 /**
- * Entry point of a baseline worker process. BullMQ defaults otherwise: stalled-job checker every
- * 30 s, lock duration 30 s, one stall allowed before a job fails.
+ * Entry point of a baseline worker process. Lock duration and stalled-job checker are matched to
+ * our 5-s heartbeat timeout (see config.ts); a failed call is retried after its `retry-after`
+ * when the model sent one. BullMQ defaults otherwise (one stall allowed before a job fails).
  */
 import { Worker } from 'bullmq';
-import { readBullmqSettings, redisConnection } from './config';
+import { readBullmqSettings } from './config';
 import { createChatProcessor, type ChatJobData, type ChatJobResult } from './processor';
+import { bullmqWorkerOptions } from './worker-options';
 
 async function main(): Promise<void> {
   const settings = readBullmqSettings(process.env);
   const worker = new Worker<ChatJobData, ChatJobResult>(
     settings.BULLMQ_QUEUE,
     createChatProcessor(settings),
-    {
-      connection: redisConnection(settings),
-      prefix: settings.BULLMQ_PREFIX,
-      concurrency: settings.BULLMQ_CONCURRENCY,
-    },
+    bullmqWorkerOptions(settings),
   );
   worker.on('error', (err) => console.error(`worker error: ${err.message}`));
   await worker.waitUntilReady();
