@@ -18,15 +18,12 @@ import { estimateCostUsd } from '../observability/price-table';
 import {
   AGENT_WORKFLOW_TYPE,
   CONVERSATION_WORKFLOW_TYPE,
-  addModelTotals,
   conversationJobId,
-  emptyModelTotals,
   conversationWorkflowId,
   getConversationQuery,
   parseConversationJobId,
   submitMessageUpdate,
   toTemporalPriority,
-  usageWorkflowId,
   type AgentJobInput,
   type ModelSettings,
   type AgentToolSettings,
@@ -35,12 +32,9 @@ import {
   type ConversationState,
   type ConversationTurn,
   type PriorityLevel,
-  type UserUsageTotals,
 } from '../shared';
 import type { agentWorkflow, conversationWorkflow } from '../workflows';
-import type { ConversationView, UserUsageView } from './agent-schemas';
-import { utcDay } from './admission/token-budget';
-import { ledgerTotals, usageOnDay } from './usage-ledger-memo';
+import type { ConversationView } from './agent-schemas';
 import { HttpError } from './http-error';
 import type { SubmitResult } from './job-service';
 import {
@@ -70,14 +64,13 @@ export interface SubmitConversationMessage extends SubmitAgentJob {
   tools: boolean;
 }
 
-/** The Temporal side of agent jobs, conversations and per-user usage. */
+/** The Temporal side of agent jobs and conversations. */
 export interface AgentService {
   submitJob(job: SubmitAgentJob): Promise<SubmitResult>;
   submitMessage(message: SubmitConversationMessage): Promise<SubmitResult & { turn: number }>;
   /** A conversation turn whose job has not started yet (queued behind earlier turns). */
   getQueuedTurn(jobId: string): Promise<JobView | undefined>;
   getConversation(userId: string, conversationId: string): Promise<ConversationView | undefined>;
-  getUsage(userId: string): Promise<UserUsageView>;
 }
 
 /** Dependencies of {@link createAgentService}. */
@@ -132,6 +125,8 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
       promptCaching: config.agent.promptCaching,
       activityTaskQueue: config.taskQueues.activities,
       workflowTaskQueue: config.taskQueues.workflows,
+      // Each model call records its usage from the activity (src/usage): no history events.
+      usageByActivity: true,
     };
     const memo: JobMemo = {
       user_id: job.userId,
@@ -178,6 +173,7 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
       contextChars: c.contextChars,
       maxQueued: c.maxQueued,
       previewChars: c.previewChars,
+      usageByActivity: true,
     };
   }
 
@@ -411,49 +407,5 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
     };
   }
 
-  async function getUsage(userId: string): Promise<UserUsageView> {
-    const description = await describeOrUndefined(usageWorkflowId(userId));
-    // The ledger copies its totals into its memo: no worker needed, nothing replayed.
-    const totals = ledgerTotals(description?.memo);
-    const byModel: UserUsageView['by_model'] = {};
-    const sum = emptyModelTotals();
-    let costUsd = 0;
-    let unpriced = false;
-    for (const [model, t] of Object.entries(totals?.byModel ?? {})) {
-      const cost = estimateCostUsd(prices, model, t);
-      if (cost === undefined) unpriced = true;
-      byModel[model] = { ...t, ...(cost !== undefined ? { cost_usd: cost } : {}) };
-      addModelTotals(sum, t);
-      costUsd += cost ?? 0;
-    }
-    return {
-      user_id: userId,
-      jobs: totals?.jobs ?? 0,
-      model_calls: sum.calls,
-      input_tokens: sum.input_tokens,
-      output_tokens: sum.output_tokens,
-      cache_creation_input_tokens: sum.cache_creation_input_tokens,
-      cache_read_input_tokens: sum.cache_read_input_tokens,
-      cost_usd: costUsd,
-      ...(unpriced ? { unpriced_models: true } : {}),
-      by_model: byModel,
-      today: todayView(totals),
-      ...(totals?.updatedAt ? { updated_at: totals.updatedAt } : {}),
-    };
-  }
-
-  /** Today's (UTC) jobs and tokens, and what is left of the daily budget if one is set. */
-  function todayView(totals: UserUsageTotals | undefined): UserUsageView['today'] {
-    const date = utcDay(new Date());
-    const day = usageOnDay(totals, date);
-    const budget = config.scheduling.userDailyTokenBudget;
-    return {
-      date,
-      jobs: day.jobs,
-      tokens: day.tokens,
-      ...(budget > 0 ? { budget, remaining: Math.max(0, budget - day.tokens) } : {}),
-    };
-  }
-
-  return { submitJob, submitMessage, getQueuedTurn, getConversation, getUsage };
+  return { submitJob, submitMessage, getQueuedTurn, getConversation };
 }

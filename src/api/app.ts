@@ -22,6 +22,10 @@ import { conversationRoutes } from './routes/conversation-routes';
 import { eventsRoutes } from './routes/events-routes';
 import { healthRoutes } from './routes/health-routes';
 import { queueRoutes } from './routes/queue-routes';
+import { createTemporalLedgerReader } from '../usage/temporal-ledger-store';
+import type { UsageReader } from '../usage/types';
+import { createUsageView } from '../usage/usage-view';
+import { usageRoutes } from '../usage/usage-routes';
 
 /** What the HTTP API needs from the outside. */
 export interface AppDeps {
@@ -30,10 +34,13 @@ export interface AppDeps {
   logger: Logger;
   /** Metrics served at `GET /metrics`; a fresh registry when absent. */
   metrics?: ApiMetrics;
+  /** The usage ledger (src/usage); absent = the ledger workflows' memos, read through `client`. */
+  usage?: UsageReader;
 }
 
 /** Builds the express application. It never listens: the caller owns the server. */
-export function createApp({ client, config, logger, metrics: given }: AppDeps): Express {
+export function createApp(deps: AppDeps): Express {
+  const { client, config, logger, metrics: given } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -42,10 +49,12 @@ export function createApp({ client, config, logger, metrics: given }: AppDeps): 
   const agents = createAgentService({ client, config, logger });
   const findJob = async (jobId: string) =>
     (await jobs.get(jobId)) ?? (await agents.getQueuedTurn(jobId));
+  const usage = deps.usage ?? createTemporalLedgerReader(client, config.http.temporalRpcTimeoutMs);
   const admission = createAdmissionController({
     client,
     config,
     logger,
+    usage,
     onRefused: (reason) => metrics.admissionRefusals.inc({ reason }),
   });
   const openApiDocument = buildOpenApiDocument();
@@ -76,6 +85,7 @@ export function createApp({ client, config, logger, metrics: given }: AppDeps): 
   app.use(chatRoutes({ jobs, config, metrics, admission, agents }));
   app.use(eventsRoutes({ client, config, findJob }));
   app.use(conversationRoutes(agents));
+  app.use(usageRoutes(createUsageView({ reader: usage, config, logger })));
   app.use(queueRoutes({ admission, config }));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -141,7 +141,8 @@ export function createJobService(deps: JobServiceDeps): JobService {
       activityTaskQueue: config.taskQueues.activities,
       fairness: fairnessFor(job.userId, config.scheduling.fairnessWeights),
       waitForCancellation: true,
-      ...(config.observability.usageLedgerChatJobs ? { reportUsage: true } : {}),
+      // The model-call activity commits the job's usage (src/usage): no history event for it.
+      ...(config.observability.usageLedgerChatJobs ? { usageByActivity: true } : {}),
     };
     const memo: JobMemo = {
       user_id: job.userId,

@@ -37,6 +37,8 @@ export const FailureType = {
   JobTerminated: 'JobTerminated',
   /** The job was cancelled by its owner. */
   JobCancelled: 'JobCancelled',
+  /** A model call's usage could not be committed to the usage store; the call is retried. */
+  UsageNotRecorded: 'UsageNotRecorded',
 } as const;
 
 /** One of the {@link FailureType} strings. */

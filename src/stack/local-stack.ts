@@ -15,6 +15,7 @@ import { getFreePort } from '../temporal/free-port';
 import { ensureTemporalBinary } from '../temporal/temporal-binary';
 import { ManagedProcess } from './managed-process';
 import { distEntryPoint, findProjectRoot } from './project-root';
+import { localUsageDatabaseUrl } from '../usage/local-database';
 
 /** Where Temporal comes from. */
 export type StackTemporal =
@@ -127,6 +128,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const fakeUrl = `http://127.0.0.1:${fakePort}`;
 
   const apiPort = await getFreePort();
+  // The usage ledger as `npm start` picks it: PostgreSQL when set or listening locally.
+  const usageDb = await localUsageDatabaseUrl({ ...process.env, ...options.env });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     TEMPORAL_ADDRESS: temporalAddress,
@@ -146,6 +149,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // limits would measure themselves instead of the system (callers can override).
     RATE_LIMIT_PER_KEY_RPS: '0',
     USER_MAX_ACTIVE_JOBS: '1000000',
+    ...(usageDb.url ? { USAGE_DATABASE_URL: usageDb.url } : {}),
     ...options.env,
   };
   delete env.ANTHROPIC_API_KEY;

@@ -9,7 +9,8 @@ import {
 } from '../../shared';
 import { HttpError } from '../http-error';
 import { describeTaskQueueLoad, type TaskQueueLoad } from './task-queue-stats';
-import { createTokenBudget } from './token-budget';
+import { createTokenBudget } from '../../usage/token-budget';
+import type { UsageReader } from '../../usage/types';
 
 /** What `GET /queues` shows of admission. */
 export interface AdmissionSnapshot {
@@ -41,6 +42,8 @@ export interface AdmissionDeps {
   client: Client;
   config: AppConfig;
   logger: Logger;
+  /** The usage ledger, read by the daily token budget. */
+  usage: UsageReader;
   /** Called with the reason whenever a request is refused (for metrics). */
   onRefused?: (reason: 'overloaded' | 'user_cap' | 'token_budget') => void;
 }
@@ -76,11 +79,10 @@ export function createAdmissionController(deps: AdmissionDeps): AdmissionControl
   const budget =
     scheduling.userDailyTokenBudget > 0
       ? createTokenBudget({
-          client,
+          usage: deps.usage,
           logger,
           dailyTokens: scheduling.userDailyTokenBudget,
           cacheMs: scheduling.admissionCacheMs,
-          rpcTimeoutMs: config.http.temporalRpcTimeoutMs,
         })
       : undefined;
 
