@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import {
@@ -88,9 +89,22 @@ ON CONFLICT (user_id, day, model) DO UPDATE SET
   cache_read_input_tokens = d.cache_read_input_tokens + excluded.cache_read_input_tokens,
   updated_at = excluded.updated_at`;
 
+/**
+ * `url` with a user name: one without falls back, as libpq does, to PGUSER, USER and then the
+ * OS account (the pg driver alone fails when USER is unset, as under some process managers).
+ */
+function withUser(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.username) return url;
+  parsed.username = encodeURIComponent(
+    process.env.PGUSER ?? process.env.USER ?? userInfo().username,
+  );
+  return parsed.toString();
+}
+
 /** The database name of a `postgres://` URL, and the same URL on the `postgres` database. */
 function splitDatabase(url: string): { database: string; adminUrl: string } {
-  const parsed = new URL(url);
+  const parsed = new URL(withUser(url));
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
   if (!database) throw new Error('USAGE_DATABASE_URL names no database');
   parsed.pathname = '/postgres';
@@ -155,7 +169,7 @@ export async function openPostgresUsageStore(
   options: PostgresUsageOptions,
 ): Promise<PostgresUsage> {
   await ensureUsageDatabase(options.url);
-  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize });
+  const pool = new pg.Pool({ connectionString: withUser(options.url), max: options.poolSize });
   // An idle client's error (the server restarted) must not crash the process; the next query
   // opens a new connection.
   pool.on('error', (err) => options.logger.warn({ err: err.message }, 'usage database error'));
