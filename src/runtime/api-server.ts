@@ -33,6 +33,7 @@ export async function startApiServer(deps: {
 }): Promise<ApiServerHandle> {
   const metrics = createApiMetrics(createMetricsRegistry());
   const usage = await openUsageBackend(deps);
+  deps.logger.info({ store: usage.kind }, 'usage ledger ready');
   const sampler = startQueueSampler({
     client: deps.client,
     namespace: deps.client.options.namespace,
