@@ -25,6 +25,7 @@ import { startStreamServer } from '../src/streaming/stream-server';
 import { startDevServer } from '../src/temporal/dev-server';
 import { getFreePort } from '../src/temporal/free-port';
 import { ensureTemporalBinary } from '../src/temporal/temporal-binary';
+import { openUsageWriter } from '../src/usage';
 import { createActivityWorker, createWorkflowWorker } from '../src/worker/create-workers';
 
 async function firstDeltaAt(url: string): Promise<number | undefined> {
@@ -86,6 +87,7 @@ async function main(): Promise<void> {
   });
   const native = await NativeConnection.connect({ address: server.address });
   const base = { connection: native, namespace: 'default', shutdownGraceMs: 1_000 };
+  const usage = await openUsageWriter({ config, client, logger });
   const workers = [
     await createWorkflowWorker({
       ...base,
@@ -100,6 +102,7 @@ async function main(): Promise<void> {
       maxConcurrentClaudeCalls: 10,
       maxResponseChars: config.claude.maxResponseChars,
       streams: hub,
+      usage,
     }),
   ];
   const running = Promise.all(workers.map((w) => w.run()));
@@ -129,6 +132,7 @@ async function main(): Promise<void> {
   } finally {
     for (const w of workers) w.shutdown();
     await running;
+    await usage.close();
     await native.close();
     await streamServer.close();
     await api.close();

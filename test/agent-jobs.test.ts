@@ -1,10 +1,10 @@
 /**
  * Agent jobs on the real stack: the tool loop (each tool its own activity), unknown tools and bad
  * arguments, tools on their own task queue, `POST /chat?wait=`, per-user usage totals (agent and
- * plain chat jobs, each counted once), and the SSE event stream with resume.
+ * plain chat jobs, each counted once, in PostgreSQL as soon as each job reads completed), and the
+ * SSE event stream with resume. The Temporal-ledger fallback is tested in usage-ledger.test.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { USAGE_WORKFLOW_TYPE, recordUsageSignal, usageWorkflowId } from '../src/shared';
 import { isFinished, pollUntil, postJson, requestJson } from './helpers/http';
 import { readEvents } from './helpers/sse';
 import { startTestStack, type TestStack } from './helpers/stack';
@@ -147,7 +147,7 @@ it('keeps per-user usage totals of agent and plain chat jobs that match the toke
     ...['What is 3 * 3?', 'Hello there', 'What is 10 - 4?'].map((message) =>
       postJson<AgentJob>(`${stack.apiUrl}/chat?wait=20s`, { user_id: user, message, tools: true }),
     ),
-    // Plain chat jobs (no tools): one model call each, counted through a local activity.
+    // Plain chat jobs (no tools): one model call each, recorded by the activity like agent calls.
     ...['What is 6 * 7?', 'Tell me a story'].map((message) =>
       postJson<AgentJob>(`${stack.apiUrl}/chat?wait=20s`, { user_id: user, message }),
     ),
@@ -158,13 +158,14 @@ it('keeps per-user usage totals of agent and plain chat jobs that match the toke
     input_tokens: calls.reduce((sum, c) => sum + c.inputTokens, 0),
     output_tokens: calls.reduce((sum, c) => sum + c.outputTokens, 0),
   };
-  const usage = await pollUntil<{
+  // Every call committed its usage before its activity completed: read at once, no polling.
+  const { body: usage } = await requestJson<{
     jobs: number;
     model_calls: number;
     input_tokens: number;
     output_tokens: number;
     cost_usd: number;
-  }>(`${stack.apiUrl}/users/${user}/usage`, (u) => u.jobs === 5);
+  }>(`${stack.apiUrl}/users/${user}/usage`);
   expect(usage).toMatchObject({ jobs: 5, model_calls: calls.length, ...expected });
   expect(usage.cost_usd).toBeGreaterThan(0);
   // Each job's own usage is the sum of its calls.
@@ -172,73 +173,6 @@ it('keeps per-user usage totals of agent and plain chat jobs that match the toke
   expect(perJob).toBe(expected.output_tokens);
   const unknown = await requestJson<{ jobs: number }>(`${stack.apiUrl}/users/nobody-${user}/usage`);
   expect(unknown.body.jobs).toBe(0);
-});
-
-it('counts a plain chat job with one local-activity marker, not a child workflow', async () => {
-  const res = await postJson<AgentJob>(`${stack.apiUrl}/chat?wait=20s`, {
-    user_id: 'agent-user',
-    message: 'Hi there',
-  });
-  expect(res.body.status).toBe('completed');
-  // The job reads "completed" as soon as its answer is in; the workflow closes after reporting.
-  const handle = stack.client.workflow.getHandle(res.body.job_id);
-  await handle.result();
-  const history = await handle.fetchHistory();
-  const events = history.events ?? [];
-  const localActivityMarkers = events.filter(
-    (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
-  );
-  expect(localActivityMarkers).toHaveLength(1);
-  expect(
-    events.filter(
-      (e) =>
-        e.startChildWorkflowExecutionInitiatedEventAttributes != null ||
-        e.signalExternalWorkflowExecutionInitiatedEventAttributes != null,
-    ),
-  ).toHaveLength(0);
-});
-
-it('counts a job once even when its usage record is delivered twice', async () => {
-  const user = `dedupe-${randomUUID().slice(0, 8)}`;
-  const record = {
-    jobId: randomUUID(),
-    byModel: {
-      'claude-sonnet-4-5': {
-        calls: 1,
-        input_tokens: 11,
-        output_tokens: 7,
-        cache_creation_input_tokens: 0,
-        cache_read_input_tokens: 0,
-      },
-    },
-  };
-  // What a retried local activity does: the same Signal-With-Start, twice.
-  for (let i = 0; i < 2; i++) {
-    await stack.client.workflow.signalWithStart(USAGE_WORKFLOW_TYPE, {
-      workflowId: usageWorkflowId(user),
-      taskQueue: stack.config.taskQueues.workflows,
-      args: [{ userId: user }],
-      signal: recordUsageSignal,
-      signalArgs: [record],
-    });
-  }
-  // Different tokens: no state a double count passes through can match the expected totals.
-  const other = {
-    jobId: randomUUID(),
-    byModel: {
-      'claude-sonnet-4-5': {
-        ...record.byModel['claude-sonnet-4-5'],
-        input_tokens: 5,
-        output_tokens: 3,
-      },
-    },
-  };
-  await stack.client.workflow.getHandle(usageWorkflowId(user)).signal(recordUsageSignal, other);
-  const usage = await pollUntil<{ jobs: number; input_tokens: number; output_tokens: number }>(
-    `${stack.apiUrl}/users/${user}/usage`,
-    (u) => u.jobs >= 2,
-  );
-  expect(usage).toMatchObject({ jobs: 2, input_tokens: 16, output_tokens: 10 });
 });
 
 it('runs tool calls on their own task queue, apart from the model calls', async () => {

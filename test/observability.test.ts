@@ -267,6 +267,9 @@ describe('/metrics', () => {
     expect(sumOf(samples, 'agent_fleet_claude_time_to_first_token_seconds_count')).toBe(2);
     expect(sumOf(samples, 'agent_fleet_claude_schedule_to_start_seconds_count')).toBe(4);
     expect(sumOf(samples, 'agent_fleet_claude_calls_in_flight')).toBe(0);
+    // Each successful call committed its usage once (the refused call has none to record).
+    expect(sumOf(samples, 'agent_fleet_usage_flush_records_sum', { outcome: 'committed' })).toBe(2);
+    expect(sumOf(samples, 'agent_fleet_usage_flush_records_count', { outcome: 'failed' })).toBe(0);
     // Model-call slots and, beside them, the tool worker's own (default 100).
     expect(
       sumOf(samples, 'agent_fleet_worker_slots_max', {

@@ -47,6 +47,14 @@ it('has recorded fixtures of chat jobs counted in the ledger and tools on their 
   );
 });
 
+it('has recorded fixtures of jobs whose model calls record their own usage', () => {
+  // v5: inputs carry `usageByActivity` (no accounting events in job histories), chat jobs carry
+  // `waitForCancellation`, and the ledger is fed `recordUsageBatch` signals by the usage writer.
+  expect(fixtureFiles).toEqual(
+    expect.arrayContaining(fixturesOf([...CHAT_SCENARIOS, ...AGENT_SCENARIO_NAMES], 'v5')),
+  );
+});
+
 it('replays every recorded history against the current workflow code without error', async () => {
   const histories = fixtureFiles.map((file) => ({
     workflowId: file,

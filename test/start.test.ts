@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { getFreePort } from '../src/temporal/free-port';
-import { isFinished, pollUntil, postJson, type JobBody } from './helpers/http';
+import { isFinished, pollUntil, postJson, requestJson, type JobBody } from './helpers/http';
 import { commandLine, listeningSockets } from './helpers/listening-sockets';
 import { isAlive, killAllSpawned, spawnEntryPoint } from './helpers/processes';
 
@@ -71,6 +71,8 @@ it('runs the whole stack, answers the printed curl, and stops cleanly on SIGTERM
   expect(output).toMatch(/FAKE Claude/);
   const apiUrl = /API:\s+(http:\/\/\S+)/.exec(output)![1]!;
   expect(output).toMatch(/Temporal UI:\s+http:\/\/127\.0\.0\.1:\d+/);
+  // The tests' PostgreSQL listens on 127.0.0.1:5432, so npm start counts usage there.
+  expect(output).toMatch(/usage ledger: PostgreSQL at postgres:\/\/127\.0\.0\.1:5432\/agent_fleet/);
   const curl = /curl -s -X POST (\S+) .* -d '(.*)'/.exec(output)!;
   expect(curl[1]).toBe(`${apiUrl}/chat`);
   const processes = JSON.parse(/Processes:\s+(\{.*\})/.exec(output)![1]!) as Record<string, number>;
@@ -95,6 +97,15 @@ it('runs the whole stack, answers the printed curl, and stops cleanly on SIGTERM
   );
   expect(job.status).toBe('completed');
   expect(job.response).toContain('425');
+  // Its tokens were committed before it completed (the database outlives runs: at least these).
+  const user = (JSON.parse(curl[2]!) as { user_id: string }).user_id;
+  const usage = await requestJson<{ jobs: number; today: { tokens: number } }>(
+    `${apiUrl}/users/${user}/usage`,
+  );
+  expect(usage.body.jobs).toBeGreaterThanOrEqual(1);
+  expect(usage.body.today.tokens).toBeGreaterThanOrEqual(
+    job.usage!.input_tokens + job.usage!.output_tokens,
+  );
 
   const tree = descendants(start.child.pid!);
   expect(tree.length).toBeGreaterThanOrEqual(5); // api, 3 workers, temporal dev server

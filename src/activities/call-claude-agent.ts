@@ -19,6 +19,8 @@ import {
 } from './model-call-failure';
 import { chooseModel, type OverloadState } from './overload-fallback';
 import type { ToolRegistry } from './tools/registry';
+import { commitCallUsage, isUsageNotRecorded } from '../usage/commit-call-usage';
+import type { UsageSink } from '../usage/types';
 
 /** Input of one model call of the agent loop: everything needed to repeat it on retry. */
 export interface CallClaudeAgentInput {
@@ -32,6 +34,11 @@ export interface CallClaudeAgentInput {
   tools: boolean;
   toolChoice: 'auto' | 'none';
   promptCaching: boolean;
+  /**
+   * Commit the call's usage to the usage ledger before completing (key: job id and `call`).
+   * Absent in jobs submitted before: their workflow reports usage itself.
+   */
+  recordUsage?: boolean;
 }
 
 /** Dependencies of the agent model-call activity. */
@@ -45,6 +52,8 @@ export interface CallClaudeAgentDeps {
   rateGovernor?: RateGovernorTarget;
   /** Where live text goes for `GET /chat/:job_id/events`; absent = no live streaming. */
   streams?: StreamHub;
+  /** The usage ledger's writer (required by calls that ask to record their usage). */
+  usage?: UsageSink;
 }
 
 /** Heartbeat details: progress, and where the API can read this call's live text. */
@@ -203,6 +212,17 @@ export function createCallClaudeAgent(deps: CallClaudeAgentDeps) {
         },
         'agent model call completed',
       );
+      if (input.recordUsage) {
+        // Committed before the activity completes (see callClaude): one count per job call.
+        await commitCallUsage(deps.usage, {
+          jobId: input.jobId,
+          call: input.call,
+          userId: input.userId,
+          model: final.model,
+          usage,
+          at: finishedAt.toISOString(),
+        });
+      }
       return {
         content,
         model: final.model,
@@ -214,6 +234,7 @@ export function createCallClaudeAgent(deps: CallClaudeAgentDeps) {
         ...(truncated ? { truncated } : {}),
       };
     } catch (err) {
+      if (isUsageNotRecorded(err)) throw err;
       throw modelCallFailure(err, {
         ctx,
         attempt,

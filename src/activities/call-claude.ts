@@ -14,6 +14,8 @@ import {
   type RateGovernorTarget,
 } from './model-call-failure';
 import { chooseModel, type OverloadState } from './overload-fallback';
+import { commitCallUsage, isUsageNotRecorded } from '../usage/commit-call-usage';
+import type { UsageSink } from '../usage/types';
 
 /** Input of one model call: everything needed to repeat it identically on retry. */
 export interface CallClaudeInput {
@@ -22,6 +24,11 @@ export interface CallClaudeInput {
   userId?: string;
   message: string;
   model: ModelSettings;
+  /**
+   * Commit the call's usage to the usage ledger before completing (call 0 of the job). Absent
+   * in jobs submitted before: their workflow reports usage itself.
+   */
+  recordUsage?: boolean;
 }
 
 /** Dependencies of the model-call activity. */
@@ -39,6 +46,8 @@ export interface CallClaudeDeps {
   rateGovernor?: RateGovernorTarget;
   /** Live text for `GET /chat/:job_id/events` (absent: no live streaming from this worker). */
   streams?: StreamHub;
+  /** The usage ledger's writer (required by calls that ask to record their usage). */
+  usage?: UsageSink;
 }
 
 /** Progress recorded with each heartbeat (visible in the Web UI's pending activity). */
@@ -154,6 +163,18 @@ export function createCallClaude(deps: CallClaudeDeps) {
         'model call completed',
       );
       log.debug({ response: text }, 'model reply');
+      if (input.recordUsage) {
+        // Committed before the activity completes: a crash before this line retries the call
+        // (same key), one after it is answered by the key already stored.
+        await commitCallUsage(deps.usage, {
+          jobId: input.jobId,
+          call: 0,
+          userId: input.userId ?? '',
+          model: final.model,
+          usage,
+          at: finishedAt.toISOString(),
+        });
+      }
       return {
         text,
         model: final.model,
@@ -166,6 +187,7 @@ export function createCallClaude(deps: CallClaudeDeps) {
         ...(choice.fallback ? { fallback: true } : {}),
       };
     } catch (err) {
+      if (isUsageNotRecorded(err)) throw err;
       const failure = modelCallFailure(err, {
         ctx,
         attempt,

@@ -58,7 +58,8 @@ export function registerAgentPaths(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'get',
     path: '/users/{user_id}/usage',
-    summary: 'Token usage and estimated cost of a user (agent jobs and conversation turns)',
+    summary:
+      'Token usage and estimated cost of a user (every job kind), counted once per model call',
     request: { params: usageParamsSchema },
     responses: {
       200: {
@@ -66,7 +67,10 @@ export function registerAgentPaths(registry: OpenAPIRegistry): void {
         content: { 'application/json': { schema: userUsageViewSchema } },
       },
       400: { description: 'Invalid user_id', content: errorContent },
-      503: { description: 'Temporal unavailable; see Retry-After', content: errorContent },
+      503: {
+        description: 'The usage ledger (PostgreSQL or Temporal) unavailable; see Retry-After',
+        content: errorContent,
+      },
     },
   });
 }

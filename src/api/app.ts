@@ -12,7 +12,6 @@ import { createConversationService } from './conversation-service';
 import { createJobService } from './job-service';
 import { createJobSubmitter } from './job-submission';
 import { deadlineIn, type Deadline } from './request-deadline';
-import { createUsageView } from './usage-view';
 import { ApiKeyStore } from '../security/api-keys';
 import { authenticate } from './middleware/authenticate';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
@@ -27,6 +26,10 @@ import { conversationRoutes } from './routes/conversation-routes';
 import { eventsRoutes } from './routes/events-routes';
 import { healthRoutes } from './routes/health-routes';
 import { queueRoutes } from './routes/queue-routes';
+import { createTemporalLedgerReader } from '../usage/temporal-ledger-store';
+import type { UsageReader } from '../usage/types';
+import { createUsageView } from '../usage/usage-view';
+import { usageRoutes } from '../usage/usage-routes';
 
 /** What the HTTP API needs from the outside. */
 export interface AppDeps {
@@ -35,10 +38,13 @@ export interface AppDeps {
   logger: Logger;
   /** Metrics served at `GET /metrics`; a fresh registry when absent. */
   metrics?: ApiMetrics;
+  /** The usage ledger (src/usage); absent = the ledger workflows' memos, read through `client`. */
+  usage?: UsageReader;
 }
 
 /** Builds the express application. It never listens: the caller owns the server. */
-export function createApp({ client, config, logger, metrics: given }: AppDeps): Express {
+export function createApp(deps: AppDeps): Express {
+  const { client, config, logger, metrics: given } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -46,7 +52,7 @@ export function createApp({ client, config, logger, metrics: given }: AppDeps): 
   const registry = createToolRegistry();
   const jobs = createJobService({ client, config, logger, metrics });
   const conversations = createConversationService({ client, config, registry });
-  const usage = createUsageView({ client, config });
+  const usage = deps.usage ?? createTemporalLedgerReader(client, config.http.temporalRpcTimeoutMs);
   /** Any job: a workflow of its own, or a conversation turn still queued behind earlier ones. */
   const findJob = async (jobId: string, deadline: Deadline) =>
     (await jobs.get(jobId, deadline)) ?? (await conversations.getQueuedTurn(jobId, deadline));
@@ -57,6 +63,7 @@ export function createApp({ client, config, logger, metrics: given }: AppDeps): 
     config,
     logger,
     limiter,
+    usage,
     onRefused: (reason) => metrics.admissionRefusals.inc({ reason }),
   });
   const submitter = createJobSubmitter({
@@ -100,7 +107,8 @@ export function createApp({ client, config, logger, metrics: given }: AppDeps): 
       findJob: (jobId) => findJob(jobId, deadlineIn(config.http.temporalRpcTimeoutMs)),
     }),
   );
-  app.use(conversationRoutes({ conversations, usage, config }));
+  app.use(conversationRoutes({ conversations, config }));
+  app.use(usageRoutes(createUsageView({ reader: usage, config, logger })));
   app.use(queueRoutes({ admission, config }));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -91,6 +91,8 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
       contextChars: c.contextChars,
       maxQueued: c.maxQueued,
       previewChars: c.previewChars,
+      // Each turn's model calls record their usage from the activity (src/usage).
+      usageByActivity: true,
     };
   }
 

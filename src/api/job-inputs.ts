@@ -38,7 +38,8 @@ export function chatJobInput(base: JobBase, config: AppConfig): ChatJobInput {
     ...commonInput(base, config),
     fairness: fairnessFor(base.userId, config.scheduling.fairnessWeights),
     waitForCancellation: true,
-    ...(config.observability.usageLedgerChatJobs ? { reportUsage: true } : {}),
+    // The model-call activity commits the job's usage (src/usage): no history event for it.
+    ...(config.observability.usageLedgerChatJobs ? { usageByActivity: true } : {}),
   };
 }
 
@@ -69,5 +70,7 @@ export function agentJobInput(
     tools: toolSettings(config, registry, true),
     promptCaching: config.agent.promptCaching,
     workflowTaskQueue: config.taskQueues.workflows,
+    // Each model call records its usage from the activity (src/usage): no history events.
+    usageByActivity: true,
   };
 }

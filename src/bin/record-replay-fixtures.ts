@@ -14,6 +14,7 @@ import { CHAT_WORKFLOW_TYPE, DEFAULT_PRIORITY, type ChatJobInput } from '../shar
 import { startDevServer } from '../temporal/dev-server';
 import { getFreePort } from '../temporal/free-port';
 import { ensureTemporalBinary } from '../temporal/temporal-binary';
+import { openUsageWriter } from '../usage';
 import { createActivityWorkers, createWorkflowWorker } from '../worker/create-workers';
 import {
   AGENT_FIXTURE_ENV,
@@ -113,6 +114,12 @@ async function main(): Promise<void> {
   const client = new Client({ connection });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   const base = { connection: nativeConnection, namespace: 'default', shutdownGraceMs: 1_000 };
+  // No usage database here: calls record into the ledger workflows (their fixtures show it).
+  const usage = await openUsageWriter({
+    config,
+    client,
+    logger: pino({ level: 'silent' }),
+  });
   const workers = [
     await createWorkflowWorker({
       ...base,
@@ -127,6 +134,7 @@ async function main(): Promise<void> {
       logger: pino({ level: 'silent' }),
       maxConcurrentClaudeCalls: 10,
       maxResponseChars: config.claude.maxResponseChars,
+      usage,
     })),
   ];
   const running = Promise.all(workers.map((worker) => worker.run()));
@@ -143,7 +151,8 @@ async function main(): Promise<void> {
         model: config.claude.model,
         policy: config.claude.policy,
         activityTaskQueue: config.taskQueues.activities,
-        ...(config.observability.usageLedgerChatJobs ? { reportUsage: true } : {}),
+        waitForCancellation: true,
+        ...(config.observability.usageLedgerChatJobs ? { usageByActivity: true } : {}),
       };
       const handle = await client.workflow.start(CHAT_WORKFLOW_TYPE, {
         taskQueue: config.taskQueues.workflows,
@@ -176,6 +185,7 @@ async function main(): Promise<void> {
   } finally {
     for (const worker of workers) worker.shutdown();
     await running;
+    await usage.close();
     await nativeConnection.close();
     await connection.close();
     await fake.close();

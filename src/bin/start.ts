@@ -9,6 +9,7 @@ import { withStreamSecret } from '../streaming/stream-auth';
 import { startDevServer, type DevServerHandle } from '../temporal/dev-server';
 import { readTemporalSettings } from '../temporal/settings';
 import { ensureTemporalBinary } from '../temporal/temporal-binary';
+import { localUsageDatabaseUrl } from '../usage/local-database';
 import { exitOnStartupError } from './startup-error';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
@@ -119,6 +120,17 @@ async function main(): Promise<void> {
     say(`ANTHROPIC_API_KEY is not set: using the built-in FAKE Claude at ${fake.url}`);
     say('Answers are deterministic stand-ins. Set ANTHROPIC_API_KEY to talk to the real Claude.');
     say('*'.repeat(78));
+  }
+
+  // The usage ledger: PostgreSQL when configured or listening locally, else Temporal workflows.
+  const usageDb = await localUsageDatabaseUrl(process.env);
+  if (usageDb.source === 'local') {
+    childEnv.USAGE_DATABASE_URL = usageDb.url;
+    say(`usage ledger: PostgreSQL at ${usageDb.url} (found on 127.0.0.1:5432)`);
+  } else if (usageDb.source === 'env') {
+    say('usage ledger: PostgreSQL (USAGE_DATABASE_URL)');
+  } else {
+    say('usage ledger: Temporal ledger workflows (no PostgreSQL on 127.0.0.1:5432)');
   }
 
   const worker = path.join(__dirname, 'worker.js');

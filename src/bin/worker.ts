@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { z } from 'zod';
 import { createAnthropicClient } from '../activities/anthropic-client';
@@ -25,6 +26,7 @@ import { connectWorkerConnection } from '../temporal/connection';
 import { readTemporalSettings } from '../temporal/settings';
 import { startLiveTextServer } from '../streaming/live-text-server';
 import { assertStreamSecret } from '../streaming/stream-auth';
+import { openUsageWriter, type UsageWriter } from '../usage';
 import {
   activityWorkerSettings,
   createActivityWorkers,
@@ -98,6 +100,7 @@ async function main(): Promise<void> {
   logPayloadEncryption(logger, config.payloadEncryption.keyring);
 
   const workers: Worker[] = [];
+  let usage: UsageWriter | undefined;
   // Probes for orchestrators (Kubernetes liveness/readiness, compose healthcheck), started before
   // the workers so a slow start reads as "alive, not ready" rather than as a dead process.
   if (config.worker.healthPort !== 0) {
@@ -135,6 +138,23 @@ async function main(): Promise<void> {
     });
     // Live text of agent model calls for the API's SSE endpoint (see src/streaming).
     const liveText = await startLiveTextServer(config, logger);
+    // Model calls commit their usage through this process's group-commit writer (src/usage):
+    // PostgreSQL when USAGE_DATABASE_URL is set, else the per-user ledger workflows.
+    const { metrics } = observability;
+    usage = await openUsageWriter({
+      config,
+      client: new Client({
+        connection,
+        namespace: temporal.namespace,
+        dataConverter: base.dataConverter,
+      }),
+      logger,
+      onFlush: (records, ms, committed) => {
+        const outcome = committed ? 'committed' : 'failed';
+        metrics.usageFlushRecords.observe({ outcome }, records);
+        metrics.usageFlushDuration.observe({ outcome }, ms / 1000);
+      },
+    });
     workers.push(
       ...(await createActivityWorkers({
         ...base,
@@ -142,6 +162,7 @@ async function main(): Promise<void> {
         anthropic,
         logger,
         streams: liveText.hub,
+        usage,
       })),
     );
   }
@@ -165,6 +186,8 @@ async function main(): Promise<void> {
     logger.info({ reason }, 'worker shutting down');
     for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
     await running;
+    // Drained workers record nothing more: commit what is queued, then close the store.
+    await usage?.close();
     await connection.close();
     await tracing?.shutdown();
     await observability.close();

@@ -150,6 +150,16 @@ export interface AppConfig {
   };
   /** Temporal payload encryption (AES-256-GCM keyring) and the codec server's access. */
   payloadEncryption: PayloadEncryptionConfig;
+  /** Where the usage ledger lives (src/usage). */
+  usage: {
+    /**
+     * PostgreSQL database of the usage ledger (`postgres://…`); absent = the Temporal ledger
+     * workflows. A secret (it may hold a password): never logged.
+     */
+    databaseUrl?: string;
+    /** Connections per process to that database. */
+    poolSize: number;
+  };
   /** Settings used only by `npm start` (the whole local stack). */
   stack: {
     activityWorkers: number;
@@ -374,6 +384,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       ],
     },
     payloadEncryption: payloadEncryptionOrThrow(e),
+    usage: {
+      ...(e.USAGE_DATABASE_URL ? { databaseUrl: e.USAGE_DATABASE_URL } : {}),
+      poolSize: e.USAGE_DATABASE_POOL_SIZE,
+    },
     stack: {
       activityWorkers: e.ACTIVITY_WORKERS,
       fakeClaudePort: e.FAKE_CLAUDE_PORT,

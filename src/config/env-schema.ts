@@ -125,6 +125,13 @@ export const envSchema = z.object({
   CLAUDE_PRICES_JSON: priceTableFromJson.optional(),
   /** Count plain chat jobs in the per-user usage ledger (agent jobs are always counted). */
   USAGE_LEDGER_CHAT_JOBS: booleanFromEnv.default(true),
+  /** PostgreSQL database of the usage ledger; unset = the Temporal ledger workflows. */
+  USAGE_DATABASE_URL: z
+    .string()
+    // The message never repeats the value: it may carry a password.
+    .regex(/^postgres(ql)?:\/\/\S+$/, { error: 'must be a postgres:// or postgresql:// URL' })
+    .optional(),
+  USAGE_DATABASE_POOL_SIZE: int(1, 100).default(4),
 
   // Agent features: tool loop, conversations, prompt caching, wait-for-result, live streaming.
   AGENT_MAX_STEPS: int(1, 100).default(8),

@@ -35,6 +35,10 @@ export interface WorkerMetrics {
   claudeScheduleToStart: Histogram<'priority'>;
   toolCalls: Counter<'tool' | 'outcome'>;
   toolCallDuration: Histogram<'tool'>;
+  /** Records per usage-ledger write (group commit: grows with load), by outcome. */
+  usageFlushRecords: Histogram<'outcome'>;
+  /** Duration of one usage-ledger write, retries included, by outcome. */
+  usageFlushDuration: Histogram<'outcome'>;
   /** Records one finished tool call (outcome: success, tool_error, invalid_input, unknown_tool, failure). */
   recordToolCall(tool: string, outcome: string, seconds: number): void;
   /** Registers a worker whose slot usage is read at scrape time. */
@@ -164,6 +168,22 @@ export function createWorkerMetrics(
       help: 'Duration of one agent tool call attempt.',
       labelNames: ['tool'],
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30],
+      registers,
+    }),
+    usageFlushRecords: new Histogram({
+      name: `${METRIC_PREFIX}usage_flush_records`,
+      help:
+        'Call records per usage-ledger write (one statement or one signal per user); batches ' +
+        'grow with load. outcome: committed or failed.',
+      labelNames: ['outcome'],
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+      registers,
+    }),
+    usageFlushDuration: new Histogram({
+      name: `${METRIC_PREFIX}usage_flush_duration_seconds`,
+      help: 'Duration of one usage-ledger write, retries included (model calls wait for it).',
+      labelNames: ['outcome'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
       registers,
     }),
   };

@@ -7,6 +7,7 @@ import type { AppConfig } from '../config';
 import { createApiMetrics, type ApiMetrics } from '../observability/api-metrics';
 import { startQueueSampler } from '../observability/queue-sampler';
 import { createMetricsRegistry } from '../observability/registry';
+import { openUsageBackend } from '../usage';
 
 /** A listening API server. */
 export interface ApiServerHandle {
@@ -21,8 +22,9 @@ export interface ApiServerHandle {
 }
 
 /**
- * Starts the HTTP API on the configured host and port (port 0 = ephemeral), with its metrics and
- * the background task-queue sampler (stopped by `close`).
+ * Starts the HTTP API on the configured host and port (port 0 = ephemeral), with its metrics,
+ * the usage ledger's reader (PostgreSQL when configured) and the background task-queue sampler
+ * (all stopped by `close`).
  */
 export async function startApiServer(deps: {
   client: Client;
@@ -30,6 +32,8 @@ export async function startApiServer(deps: {
   logger: Logger;
 }): Promise<ApiServerHandle> {
   const metrics = createApiMetrics(createMetricsRegistry());
+  const usage = await openUsageBackend(deps);
+  deps.logger.info({ store: usage.kind }, 'usage ledger ready');
   const sampler = startQueueSampler({
     client: deps.client,
     namespace: deps.client.options.namespace,
@@ -42,13 +46,14 @@ export async function startApiServer(deps: {
     logger: deps.logger,
     intervalMs: deps.config.observability.queueSampleIntervalMs,
   });
-  const app = createApp({ ...deps, metrics });
+  const app = createApp({ ...deps, metrics, usage: usage.reader });
   const server = createServer(app);
   // Keep-alive longer than typical load balancers' idle timeout avoids racing connection reuse.
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => {
       sampler.stop();
+      void usage.close();
       reject(err);
     });
     server.listen(deps.config.http.port, deps.config.http.host, () => resolve());
@@ -70,7 +75,7 @@ export async function startApiServer(deps: {
         force.unref();
         server.close(() => {
           clearTimeout(force);
-          resolve();
+          usage.close().then(resolve, resolve);
         });
         server.closeIdleConnections();
       }),

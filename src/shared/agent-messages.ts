@@ -3,6 +3,7 @@ import type {
   ConversationState,
   SubmitMessage,
   SubmitMessageResult,
+  UsageCallRecord,
   UsageRecord,
   UserUsageTotals,
 } from './agent';
@@ -17,6 +18,12 @@ export const getConversationQuery = defineQuery<ConversationState>('getConversat
 
 /** Signal adding one finished job's usage to a user's ledger. */
 export const recordUsageSignal = defineSignal<[UsageRecord]>('recordUsage');
+
+/**
+ * Signal adding a batch of model calls' usage to a user's ledger: the activity workers' usage
+ * writer sends one per user per flush (Signal-With-Start) when no database is configured.
+ */
+export const recordUsageBatchSignal = defineSignal<[UsageCallRecord[]]>('recordUsageBatch');
 
 /** Query answered by a user's ledger with its totals. */
 export const getUsageQuery = defineQuery<UserUsageTotals>('getUsage');

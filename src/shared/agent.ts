@@ -134,6 +134,12 @@ export interface AgentJobInput {
   /** Task queue of the workflow workers (the usage ledger is started there). */
   workflowTaskQueue: string;
   conversation?: ConversationTurnRef;
+  /**
+   * Each model call records its own usage from the activity (src/usage), so the job's history
+   * gains no event for accounting. Absent in jobs submitted before: those report their usage to
+   * the ledger workflow from workflow code, exactly as recorded.
+   */
+  usageByActivity?: boolean;
 }
 
 /** A model call of an agent job, as shown in `GET /chat/:job_id`. */
@@ -231,6 +237,27 @@ export interface UsageRecord {
   at?: string;
 }
 
+/**
+ * One successful model call's usage, recorded by the model-call activity itself (jobs submitted
+ * with `usageByActivity`). Its key is (jobId, call): a retried activity records the same key
+ * again and every store counts it once.
+ */
+export interface UsageCallRecord {
+  jobId: string;
+  /** The job's model call: 0 for a plain chat job, the agent step's call index otherwise. */
+  call: number;
+  userId: string;
+  model: string;
+  usage: TokenUsage;
+  /** ISO-8601 time the call finished: its UTC day is the day it is counted on. */
+  at: string;
+}
+
+/** The de-duplication key of a call record: one count per (job, call). */
+export function usageCallKey(record: Pick<UsageCallRecord, 'jobId' | 'call'>): string {
+  return `${record.jobId}:${record.call}`;
+}
+
 /** One UTC day of a user's usage, for the daily token budget. */
 export interface DailyUsage {
   jobs: number;
@@ -263,8 +290,9 @@ export interface UsageWorkflowInput {
   userId: string;
   totals?: UserUsageTotals;
   /**
-   * Ids of the most recently counted jobs. A record sent by an activity may arrive twice (the
-   * activity is retried when its completion is lost); the ledger counts each job once.
+   * Keys of the most recently counted records: a job id (records of whole jobs) or
+   * `jobId:call` (call records). A record sent by an activity may arrive twice (the activity is
+   * retried when its completion is lost); the ledger counts each key once.
    */
   recentJobIds?: string[];
   /** Usage of the job that started the ledger. */
@@ -291,6 +319,8 @@ export interface ConversationSettings {
   maxQueued: number;
   /** Characters kept of a compacted turn's message and response. */
   previewChars: number;
+  /** Turns record usage from their model-call activities (see {@link AgentJobInput}). */
+  usageByActivity?: boolean;
 }
 
 /** One turn of a conversation. */

@@ -39,6 +39,8 @@ export const FailureType = {
   JobCancelled: 'JobCancelled',
   /** A conversation refused a message: too many of its messages are already waiting. */
   ConversationQueueFull: 'ConversationQueueFull',
+  /** A model call's usage could not be committed to the usage store; the call is retried. */
+  UsageNotRecorded: 'UsageNotRecorded',
 } as const;
 
 /** One of the {@link FailureType} strings. */

@@ -96,6 +96,12 @@ export interface ChatJobInput {
    * was added; absent in older histories, which decide with the `wait-for-cancellation` patch.
    */
   waitForCancellation?: boolean;
+  /**
+   * The model-call activity records the job's usage itself (src/usage) and the workflow reports
+   * nothing: no history event for accounting. Set on jobs submitted since; `reportUsage` is then
+   * absent, and older inputs keep their reporting step.
+   */
+  usageByActivity?: boolean;
 }
 
 /** Token usage reported by the model. */

@@ -17,6 +17,7 @@ import { withStreamSecret } from '../streaming/stream-auth';
 import { ManagedProcess } from './managed-process';
 import { distEntryPoint, findProjectRoot } from './project-root';
 import { waitForHttpOk } from './wait-for-http-ok';
+import { localUsageDatabaseUrl } from '../usage/local-database';
 
 /** Where Temporal comes from. */
 export type StackTemporal =
@@ -135,6 +136,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const fakeUrl = `http://127.0.0.1:${fakePort}`;
 
   const apiPort = await getFreePort();
+  // The usage ledger as `npm start` picks it: PostgreSQL when set or listening locally.
+  const usageDb = await localUsageDatabaseUrl({ ...process.env, ...options.env });
   const env: NodeJS.ProcessEnv = withStreamSecret({
     ...process.env,
     TEMPORAL_ADDRESS: temporalAddress,
@@ -154,6 +157,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // limits would measure themselves instead of the system (callers can override).
     RATE_LIMIT_PER_KEY_RPS: '0',
     USER_MAX_ACTIVE_JOBS: '1000000',
+    ...(usageDb.url ? { USAGE_DATABASE_URL: usageDb.url } : {}),
     ...options.env,
   });
   delete env.ANTHROPIC_API_KEY;

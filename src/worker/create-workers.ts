@@ -7,6 +7,7 @@ import type { RateGovernorTarget } from '../activities/model-call-failure';
 import { createControlActivities } from '../activities/control';
 import type { WorkerMetrics } from '../observability/worker-metrics';
 import type { StreamHub } from '../streaming/stream-hub';
+import type { UsageSink } from '../usage/types';
 import type { AppConfig } from '../config';
 import type { TracingHandle } from '../observability/tracing';
 import { workerTracingOptions } from '../observability/worker-tracing';
@@ -46,6 +47,8 @@ export interface ActivityWorkerOptions extends WorkerBaseOptions {
   rateGovernor?: RateGovernorTarget;
   /** Live text of agent model calls, served to the API for SSE (absent: not streamed live). */
   streams?: StreamHub;
+  /** Where model calls commit their usage (the process's group-commit writer, src/usage). */
+  usage: UsageSink;
   /**
    * Task queue of agent tool calls, polled by a second worker in this process (absent: none).
    * Tools get their own slots and no rate limit, so a backlog of model calls never delays them.
@@ -123,8 +126,9 @@ export async function createWorkflowWorker(options: WorkflowWorkerOptions): Prom
   const worker = await Worker.create({
     ...sharedWorkerOptions(options, options.taskQueue),
     ...workflowTracedSource(options),
-    // Control-plane activities (the rate governor's, the usage ledger's local activity) run here,
-    // never behind the Claude queue's rate limit.
+    // Control-plane activities (the rate governor's; the usage ledger's local activity, still
+    // replayed and retried by jobs submitted before usage was recorded by the model-call
+    // activity) run here, never behind the Claude queue's rate limit.
     activities: createControlActivities(),
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTasks,
   });
@@ -154,6 +158,7 @@ export async function createActivityWorker(options: ActivityWorkerOptions): Prom
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(options.rateGovernor ? { rateGovernor: options.rateGovernor } : {}),
       ...(options.streams ? { streams: options.streams } : {}),
+      usage: options.usage,
     }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentClaudeCalls,
     // Fleet-wide model calls per second, enforced by the server for all workers together

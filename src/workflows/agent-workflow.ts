@@ -51,13 +51,19 @@ export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState
   };
   setHandler(getJobStatusQuery, () => state);
   const byModel: Record<string, ModelUsageTotals> = {};
-  /** The job's tokens to the user's ledger, counted on the day it finished. */
-  const report = () =>
-    reportUsage(input.userId, input.workflowTaskQueue, {
+  /**
+   * The job's tokens to the user's ledger, counted on the day it finished — for jobs submitted
+   * before each model call recorded its own usage (`usageByActivity`): their histories replay
+   * this step; newer jobs add no event for accounting.
+   */
+  const report = async () => {
+    if (input.usageByActivity) return;
+    await reportUsage(input.userId, input.workflowTaskQueue, {
       jobId: input.jobId,
       byModel,
       ...(state.completedAt ? { at: state.completedAt } : {}),
     });
+  };
 
   const { callClaudeAgent } = proxyActivities<Activities>(
     claudeCallOptions(input.policy, input.activityTaskQueue, input.priority, true),
@@ -76,6 +82,7 @@ export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState
         tools: input.tools.enabled,
         toolChoice: lastStep ? 'none' : 'auto',
         promptCaching: input.promptCaching,
+        ...(input.usageByActivity ? { recordUsage: true } : {}),
       });
       const text = result.content
         .filter((b): b is Extract<AgentContentBlock, { type: 'text' }> => b.type === 'text')

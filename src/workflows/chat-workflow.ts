@@ -61,6 +61,8 @@ export async function chatWorkflow(input: ChatJobInput): Promise<ChatJobState> {
       userId: input.userId,
       message: input.message,
       model: input.model,
+      // The activity commits the call's usage before it completes: nothing to report here.
+      ...(input.usageByActivity ? { recordUsage: true } : {}),
     });
     state.status = 'completed';
     state.response = result.text;
@@ -72,6 +74,7 @@ export async function chatWorkflow(input: ChatJobInput): Promise<ChatJobState> {
     state.completedAt = result.finishedAt;
     if (result.truncated) state.truncated = true;
     if (result.fallback) state.fallback = true;
+    // Jobs submitted before usage was recorded by the activity (histories recorded then).
     if (input.reportUsage) {
       const byModel: Record<string, ModelUsageTotals> = {};
       addUsage(byModel, result.model, result.usage);

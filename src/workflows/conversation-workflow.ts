@@ -187,6 +187,8 @@ async function runTurn(
           promptCaching: settings.promptCaching,
           activityTaskQueue: settings.activityTaskQueue,
           workflowTaskQueue: settings.workflowTaskQueue,
+          // Conversations started before keep their turns' old reporting path.
+          ...(settings.usageByActivity ? { usageByActivity: true } : {}),
           conversation: {
             conversationId: input.conversationId,
             workflowId: workflowInfo().workflowId,

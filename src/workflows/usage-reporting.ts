@@ -39,6 +39,12 @@ export function addUsage(
   });
 }
 
+/*
+ * Workflow-side usage reporting of jobs submitted before each model call recorded its own usage
+ * from the activity (`usageByActivity`, src/usage). New jobs never run these; they stay so the
+ * histories of jobs recorded before replay exactly.
+ */
+
 /**
  * Sends a finished job's usage to the user's ledger workflow, starting the ledger if it does not
  * exist yet (then the usage travels in its input). Temporal runs this exactly once per job — no

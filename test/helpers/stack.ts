@@ -2,6 +2,7 @@
  * An in-process Agent Fleet stack for integration tests: the real API over real HTTP, real
  * Temporal workers (in this process) on the shared test server, and the fake Claude over HTTP.
  */
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { InterceptingCall } from '@grpc/grpc-js';
 import {
@@ -25,6 +26,8 @@ import { createDataConverter } from '../../src/security/data-converter';
 import { randomStreamSecret } from '../../src/streaming/stream-auth';
 import { StreamHub } from '../../src/streaming/stream-hub';
 import { startStreamServer } from '../../src/streaming/stream-server';
+import { openUsageWriter, type UsageWriter } from '../../src/usage';
+import { dropUsageDatabase } from '../../src/usage/postgres-store';
 import {
   activityWorkerSettings,
   createActivityWorkers,
@@ -53,7 +56,16 @@ export interface TestStackOptions {
   inProcessActivities?: boolean;
   /** Another Temporal server than the shared test server (e.g. one the test restarts). */
   temporalAddress?: string;
+  /**
+   * Where usage is counted: `postgres` (default: a database of its own on the local PostgreSQL,
+   * dropped by `close`) or `temporal` (the ledger workflows, as without USAGE_DATABASE_URL).
+   */
+  usage?: 'postgres' | 'temporal';
 }
+
+/** The local PostgreSQL the tests use (trust auth), without a database. */
+export const TEST_POSTGRES_URL =
+  process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
 
 /** A running test stack. */
 export interface TestStack {
@@ -86,6 +98,10 @@ function quietTemporalRuntime(): void {
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   quietTemporalRuntime();
   const fake = await startFakeClaude(options.fake ?? {});
+  const usageDatabaseUrl =
+    options.usage === 'temporal'
+      ? undefined
+      : `${TEST_POSTGRES_URL}/af_usage_${randomBytes(6).toString('hex')}`;
   const env: Record<string, string> = {
     HOST: '127.0.0.1',
     PORT: '0',
@@ -102,6 +118,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     API_SHUTDOWN_GRACE_MS: '1000',
     // As in a deployment: the API signs its reads of live text, workers check them.
     STREAM_SECRET: randomStreamSecret(),
+    ...(usageDatabaseUrl ? { USAGE_DATABASE_URL: usageDatabaseUrl } : {}),
     ...options.env,
   };
   const config = loadConfig(env);
@@ -137,6 +154,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   });
 
   let nativeConnection: NativeConnection | undefined;
+  let usage: UsageWriter | undefined;
   let workers: Worker[] = [];
   let running: Promise<unknown> | undefined;
 
@@ -158,6 +176,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       }),
     ];
     if (options.inProcessActivities !== false) {
+      // The same group-commit writer as an activity-worker process, on the stack's store.
+      usage ??= await openUsageWriter({ config, client, logger });
       workers.push(
         ...(await createActivityWorkers({
           ...base,
@@ -165,6 +185,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
           anthropic: createAnthropicClient({ baseURL: fake.url, timeoutMs: 30_000 }),
           logger,
           streams,
+          usage,
         })),
       );
     }
@@ -177,6 +198,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     await running;
     running = undefined;
     workers = [];
+    await usage?.close();
+    usage = undefined;
   }
 
   if (options.workers !== false) await startWorkers();
@@ -195,6 +218,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       await nativeConnection?.close();
       await api.close();
       await streamServer.close();
+      if (config.usage.databaseUrl) await dropUsageDatabase(config.usage.databaseUrl);
       // HTTP requests cut off by api.close() may still have a Temporal call waiting to retry
       // (the client retries UNAVAILABLE/RESOURCE_EXHAUSTED with backoff); a retry that fires on a
       // closed channel throws from a timer and would fail the whole test file. Close later, once

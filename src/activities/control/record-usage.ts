@@ -16,6 +16,9 @@ export interface RecordUsageInput {
 }
 
 /**
+ * Kept registered for plain chat jobs submitted before usage was recorded by the model-call
+ * activity (src/usage): their histories replay, and may still schedule, this local activity.
+ *
  * Adds one finished job's usage to the user's ledger workflow with Signal-With-Start: one call
  * whether or not the ledger exists yet. Plain chat jobs run it as a local activity, so counting
  * them costs the job one marker event instead of a child workflow and an extra workflow task.

@@ -12,7 +12,8 @@ import { HttpError } from '../http-error';
 import { settleWithin, type Deadline } from '../request-deadline';
 import type { StartLimiter, StartLimiterState, StartOutcome } from './start-limiter';
 import { describeTaskQueueLoad, type TaskQueueLoad } from './task-queue-stats';
-import { createTokenBudget } from './token-budget';
+import { createTokenBudget } from '../../usage/token-budget';
+import type { UsageReader } from '../../usage/types';
 
 /** What `GET /queues` shows of admission. */
 export interface AdmissionSnapshot {
@@ -54,6 +55,8 @@ export interface AdmissionDeps {
   client: Client;
   config: AppConfig;
   logger: Logger;
+  /** The usage ledger, read by the daily token budget. */
+  usage: UsageReader;
   /** Called with the reason whenever a request is refused (for metrics). */
   onRefused?: (reason: RefusalReason) => void;
   /** The start limiter (one per process; metrics read it too). */
@@ -118,11 +121,10 @@ export function createAdmissionController(deps: AdmissionDeps): AdmissionControl
   const budget =
     scheduling.userDailyTokenBudget > 0
       ? createTokenBudget({
-          client,
+          usage: deps.usage,
           logger,
           dailyTokens: scheduling.userDailyTokenBudget,
           cacheMs: scheduling.admissionCacheMs,
-          rpcTimeoutMs: config.http.temporalRpcTimeoutMs,
         })
       : undefined;
 

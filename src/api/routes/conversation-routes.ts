@@ -1,28 +1,21 @@
 import { Router } from 'express';
 import type { AppConfig } from '../../config';
 import type { ConversationService } from '../conversation-service';
-import {
-  conversationParamsSchema,
-  conversationQuerySchema,
-  usageParamsSchema,
-} from '../agent-schemas';
-import { actingUser, callerOf, mayAccess } from '../caller';
+import { conversationParamsSchema, conversationQuerySchema } from '../agent-schemas';
+import { actingUser, callerOf } from '../caller';
 import { HttpError } from '../http-error';
 import { deadlineIn } from '../request-deadline';
-import type { UsageView } from '../usage-view';
 import { parseOrThrow } from '../validate';
 
 /**
- * `GET /conversations/:conversation_id[?user_id=]` and `GET /users/:user_id/usage`.
+ * `GET /conversations/:conversation_id[?user_id=]` (the usage route is in src/usage).
  *
  * With API keys the user is the key's (another `user_id` is a 403; admins may name any user); in
  * open mode the query names it. Ownership also holds by construction: a conversation's workflow
- * id contains its owner's id, so a user can only ever reach their own conversations. Another
- * user's usage answers 404, like every object the caller may not see.
+ * id contains its owner's id, so a user can only ever reach their own conversations.
  */
 export function conversationRoutes(deps: {
   conversations: ConversationService;
-  usage: UsageView;
   config: AppConfig;
 }): Router {
   const router = Router();
@@ -41,11 +34,6 @@ export function conversationRoutes(deps: {
     );
     if (!view) throw HttpError.notFound(`Conversation ${conversationId}`);
     res.json(view);
-  });
-  router.get('/users/:user_id/usage', async (req, res) => {
-    const { user_id: userId } = parseOrThrow(usageParamsSchema, req.params);
-    if (!mayAccess(callerOf(res), userId)) throw HttpError.notFound(`Usage of ${userId}`);
-    res.json(await deps.usage.getUsage(userId, requestDeadline()));
   });
   return router;
 }

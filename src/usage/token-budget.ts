@@ -1,20 +1,16 @@
-import type { Client } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/common';
 import type { Logger } from 'pino';
-import { usageWorkflowId } from '../../shared';
-import { HttpError } from '../http-error';
-import { ledgerTotals, usageOnDay } from '../usage-ledger-memo';
+import { HttpError } from '../api/http-error';
+import type { UsageReader } from './types';
 
 /** Dependencies of {@link createTokenBudget}. */
 export interface TokenBudgetDeps {
-  client: Client;
+  /** The usage ledger (PostgreSQL or the ledger workflows' memos). */
+  usage: UsageReader;
   logger: Logger;
   /** Tokens per user per UTC day (> 0). */
   dailyTokens: number;
   /** How long a user's reading is reused (concurrent requests share one reading too). */
   cacheMs: number;
-  /** Bound on the describe call. */
-  rpcTimeoutMs: number;
 }
 
 /** The per-user daily token budget, as admission enforces it. */
@@ -36,23 +32,20 @@ export function secondsToUtcMidnight(at: Date): number {
 
 /**
  * Refuses new jobs of a user whose tokens today (UTC) have reached the budget. Today's tokens
- * come from the user's usage ledger memo with one `describe` (no worker, nothing replayed),
- * cached per user for `cacheMs`. The budget is checked when a job is submitted: jobs already
- * admitted run to completion, so a user can overshoot by what their in-flight jobs use. If the
- * ledger cannot be read the request is admitted (fail open, like the backlog check) and logged.
+ * come from the usage ledger (one indexed query in PostgreSQL, or one `describe` of the ledger
+ * workflow), cached per user for `cacheMs`. Every model call's usage is committed before its
+ * activity completes, so a finished job's tokens are in the next reading. The budget is checked
+ * when a job is submitted: jobs already admitted run to completion, so a user can overshoot by
+ * what their in-flight jobs use. If the ledger cannot be read the request is admitted (fail
+ * open, like the backlog check) and logged.
  */
 export function createTokenBudget(deps: TokenBudgetDeps): TokenBudget {
   const readings = new Map<string, { at: number; tokens: Promise<number | undefined> }>();
 
   async function readTokensToday(userId: string): Promise<number | undefined> {
     try {
-      const description = await deps.client.withDeadline(Date.now() + deps.rpcTimeoutMs, () =>
-        deps.client.workflow.getHandle(usageWorkflowId(userId)).describe(),
-      );
-      return usageOnDay(ledgerTotals(description.memo), utcDay(new Date())).tokens;
+      return await deps.usage.tokensOn(userId, utcDay(new Date()));
     } catch (err) {
-      // No ledger yet: the user has used nothing.
-      if (err instanceof WorkflowNotFoundError) return 0;
       deps.logger.warn(
         { err: (err as Error).message, user_id: userId },
         'token budget: could not read the usage ledger; admitting',
