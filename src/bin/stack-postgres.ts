@@ -11,7 +11,9 @@
 import path from 'node:path';
 import { loadConfig } from '../config';
 import { fakeClaudeOptionsFromEnv, startFakeClaude, type FakeClaudeServer } from '../fake-claude';
-import { Supervisor } from '../runtime/supervisor';
+import { Supervisor, type RunningService } from '../runtime/supervisor';
+import { describeExit } from '../stack/managed-process';
+import { waitForHttpOk } from '../stack/wait-for-http';
 import { SEARCH_ATTRIBUTES } from '../shared';
 import { readPostgresProfileSettings } from '../temporal/postgres-profile-settings';
 import { setupTemporalSchema } from '../temporal/postgres-schema';
@@ -26,17 +28,9 @@ import { exitOnStartupError } from './startup-error';
 const projectRoot = path.resolve(__dirname, '..', '..');
 const say = (line: string) => process.stdout.write(`[agent-fleet:postgres] ${line}\n`);
 
-async function waitForApi(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`the API did not become ready at ${url} within ${timeoutMs / 1000} s`);
+/** The PostgreSQL-backed server as a supervised service. */
+function serverService(server: PostgresServerHandle): RunningService {
+  return { pid: server.pid, exited: server.exited.then(describeExit), stop: () => server.stop() };
 }
 
 async function main(): Promise<void> {
@@ -48,8 +42,6 @@ async function main(): Promise<void> {
         '(or use `npm start` to run against that server).',
     );
   }
-  // Set once started; read by the shutdown handler installed before that.
-  const running: { server?: PostgresServerHandle } = {};
   let fake: FakeClaudeServer | undefined;
   const supervisor = new Supervisor(say);
   let stopping = false;
@@ -60,7 +52,6 @@ async function main(): Promise<void> {
     // Workers first (they drain in-flight calls against a live server), then the server.
     await supervisor.stopAll();
     await fake?.close();
-    await running.server?.stop();
     say('stopped');
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -82,14 +73,23 @@ async function main(): Promise<void> {
       `${settings.visibilityDatabase}`,
   );
   await setupTemporalSchema({ sqlToolPath: binaries.sqlToolPath, settings, log: say });
-  const server = await startPostgresTemporalServer({
+  const serverOptions = {
     serverPath: binaries.serverPath,
     projectRoot,
     settings,
     searchAttributes: Object.values(SEARCH_ATTRIBUTES),
     log: say,
-  });
-  running.server = server;
+  };
+  const server = await startPostgresTemporalServer(serverOptions);
+  // Supervised like the other processes: a crashed server comes back on the same databases.
+  supervisor.adopt(
+    {
+      name: 'temporal',
+      infrastructure: true,
+      start: async () => serverService(await startPostgresTemporalServer(serverOptions)),
+    },
+    serverService(server),
+  );
   say(`Temporal server (PostgreSQL) ready at ${server.address}, namespace ${server.namespace}`);
 
   const childEnv: NodeJS.ProcessEnv = {
@@ -133,10 +133,10 @@ async function main(): Promise<void> {
 
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
   const apiUrl = `http://${host}:${config.http.port}`;
-  await waitForApi(apiUrl, 60_000);
+  await waitForHttpOk(`${apiUrl}/readyz`, 60_000);
   say(`API:        ${apiUrl}`);
   say(`Temporal:   ${server.address} (no Web UI in this profile; use \`temporal --address\`)`);
-  say(`Processes:  ${JSON.stringify({ temporal: server.pid, ...supervisor.pids() })}`);
+  say(`Processes:  ${JSON.stringify(supervisor.pids())}`);
   say('ready. Ctrl-C stops everything.');
 }
 

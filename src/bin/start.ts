@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { loadConfig, type AppConfig } from '../config';
 import { startFakeClaude, fakeClaudeOptionsFromEnv, type FakeClaudeServer } from '../fake-claude';
-import { Supervisor } from '../runtime/supervisor';
+import { Supervisor, type RunningService } from '../runtime/supervisor';
+import { describeExit } from '../stack/managed-process';
+import { waitForHttpOk } from '../stack/wait-for-http';
 import { startDevServer, type DevServerHandle } from '../temporal/dev-server';
 import { readTemporalSettings } from '../temporal/settings';
 import { ensureTemporalBinary } from '../temporal/temporal-binary';
@@ -10,19 +12,9 @@ import { exitOnStartupError } from './startup-error';
 const projectRoot = path.resolve(__dirname, '..', '..');
 const say = (line: string) => process.stdout.write(`[agent-fleet] ${line}\n`);
 
-/** Polls the API's readiness endpoint until it answers 200. */
-async function waitForApi(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`${url}/readyz`);
-      if (res.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`the API did not become ready at ${url} within ${timeoutMs / 1000} s`);
+/** A dev server as a supervised service. */
+function devServerService(server: DevServerHandle): RunningService {
+  return { pid: server.pid, exited: server.exited.then(describeExit), stop: () => server.stop() };
 }
 
 /** Gap between the metrics ports of successive worker processes on one machine. */
@@ -61,7 +53,6 @@ async function main(): Promise<void> {
     say(`stopping (${reason})…`);
     await supervisor.stopAll();
     await fake?.close();
-    await devServer?.stop();
     say('stopped');
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -85,13 +76,27 @@ async function main(): Promise<void> {
     say(`using the Temporal server at ${temporalAddress} (TEMPORAL_ADDRESS)`);
   } else {
     const binaryPath = await ensureTemporalBinary({ projectRoot, env: process.env, log: say });
-    devServer = await startDevServer({
+    const devServerOptions = {
       binaryPath,
       port: config.stack.temporalDevPort,
       uiPort: config.stack.temporalUiPort,
       dbFilename: path.resolve(projectRoot, config.stack.temporalDbFile),
       log: say,
-    });
+    };
+    devServer = await startDevServer(devServerOptions);
+    if (!devServer.reused) {
+      // Supervised like every other process: a crashed server comes back on the same SQLite file
+      // and port, and the workers' and API's connections reconnect to it on their own.
+      supervisor.adopt(
+        {
+          name: 'temporal',
+          infrastructure: true,
+          start: async () =>
+            devServerService(await startDevServer({ ...devServerOptions, reuseExisting: false })),
+        },
+        devServerService(devServer),
+      );
+    }
     temporalAddress = devServer.address;
     uiUrl = devServer.uiUrl;
     say(`Temporal dev server at ${temporalAddress}${devServer.reused ? ' (reused)' : ''}`);
@@ -133,7 +138,7 @@ async function main(): Promise<void> {
 
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
   const apiUrl = `http://${host}:${config.http.port}`;
-  await waitForApi(apiUrl, 60_000);
+  await waitForHttpOk(`${apiUrl}/readyz`, 60_000);
   say('');
   say(`API:           ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json)`);
   if (uiUrl) say(`Temporal UI:   ${uiUrl}`);

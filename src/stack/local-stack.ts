@@ -15,6 +15,7 @@ import { getFreePort } from '../temporal/free-port';
 import { ensureTemporalBinary } from '../temporal/temporal-binary';
 import { ManagedProcess } from './managed-process';
 import { distEntryPoint, findProjectRoot } from './project-root';
+import { waitForHttpOk } from './wait-for-http';
 
 /** Where Temporal comes from. */
 export type StackTemporal =
@@ -58,24 +59,6 @@ export interface LocalStack {
   pids(): Record<string, number | undefined>;
   /** Stops everything it started and removes its temp files. */
   close(): Promise<void>;
-}
-
-async function waitForHttpOk(url: string, timeoutMs: number, who: ManagedProcess): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(url);
-      if (res.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    if (!who.running())
-      throw new Error(`${who.spec.name} exited while starting:\n${who.output().slice(-3000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(
-    `${url} did not answer 200 within ${timeoutMs} ms:\n${who.output().slice(-3000)}`,
-  );
 }
 
 /** Starts the stack and resolves once the API is ready and every worker polls. */
