@@ -139,6 +139,13 @@ async function main(): Promise<void> {
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
   const apiUrl = `http://${host}:${config.http.port}`;
   await waitForHttpOk(`${apiUrl}/readyz`, 60_000);
+  // Ready means the workers poll too: load sent earlier only queues up behind their start.
+  if (config.worker.healthPort !== 0) {
+    for (let i = 0; i <= config.stack.activityWorkers; i += 1) {
+      const port = workerMetricsEnv(config, i).WORKER_HEALTH_PORT!;
+      await waitForHttpOk(`http://127.0.0.1:${port}/readyz`, 90_000);
+    }
+  }
   say('');
   say(`API:           ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json)`);
   if (uiUrl) say(`Temporal UI:   ${uiUrl}`);

@@ -118,6 +118,15 @@ function reportSlots(
   options.metrics?.addSlotSource({ taskQueue, slotType, max, used });
 }
 
+/**
+ * How long a workflow task waits on this worker's sticky queue before the server moves it to the
+ * normal queue (SDK default 10 s). A worker that dies without a graceful shutdown (SIGKILL, OOM)
+ * cannot tell the server its sticky queue is gone, so every workflow it had cached — the users'
+ * usage ledgers, conversations, jobs in flight — stalls this long on its next task. A live worker
+ * takes sticky tasks within milliseconds, so 3 s costs nothing when healthy.
+ */
+export const STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT = '3s';
+
 /** Creates a worker that runs workflow tasks only. */
 export async function createWorkflowWorker(options: WorkflowWorkerOptions): Promise<Worker> {
   const worker = await Worker.create({
@@ -127,6 +136,7 @@ export async function createWorkflowWorker(options: WorkflowWorkerOptions): Prom
     // never behind the Claude queue's rate limit.
     activities: createControlActivities(),
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTasks,
+    stickyQueueScheduleToStartTimeout: STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT,
   });
   reportSlots(
     options,
