@@ -10,7 +10,11 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { startDevServer, type DevServerHandle } from '../temporal/dev-server';
+import {
+  startDevServer,
+  type DevServerHandle,
+  type DevServerOptions,
+} from '../temporal/dev-server';
 import { getFreePort } from '../temporal/free-port';
 import { ensureTemporalBinary } from '../temporal/temporal-binary';
 import { ManagedProcess } from './managed-process';
@@ -19,7 +23,13 @@ import { waitForHttpOk } from './wait-for-http';
 
 /** Where Temporal comes from. */
 export type StackTemporal =
-  | { kind: 'dev'; /** SQLite file; default a fresh temp file. */ dbFile?: string }
+  | {
+      kind: 'dev';
+      /** SQLite file; default a fresh temp file. */
+      dbFile?: string;
+      /** Dynamic config and pragmas instead of the launcher's (tuning A/B runs). */
+      tuning?: Pick<DevServerOptions, 'dynamicConfig' | 'sqlitePragmas'>;
+    }
   | { kind: 'external'; address: string; namespace: string };
 
 /** Options of {@link startLocalStack}. */
@@ -83,6 +93,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       dbFilename: dbFile,
       reuseExisting: false,
       log,
+      ...(options.temporal.kind === 'dev' ? options.temporal.tuning : {}),
     });
   };
   if (options.temporal.kind === 'dev') {
