@@ -22,6 +22,8 @@ export interface ProcessSpec {
   ipc?: boolean;
   /** `inherit` passes output through to ours (`npm start`); default `capture` keeps a tail. */
   output?: 'capture' | 'inherit';
+  /** Characters of output kept (default 20,000; tests keep everything). */
+  outputLimit?: number;
   /** Working directory (default ours). */
   cwd?: string;
   /**
@@ -104,7 +106,9 @@ export class ManagedProcess {
     }
     if (child.pid !== undefined) this.pidHistory.push(child.pid);
     const onData = (chunk: Buffer) => {
-      this.outputTail = (this.outputTail + chunk.toString()).slice(-OUTPUT_TAIL_CHARS);
+      this.outputTail = (this.outputTail + chunk.toString()).slice(
+        -(this.spec.outputLimit ?? OUTPUT_TAIL_CHARS),
+      );
       for (const listener of this.outputListeners) listener();
     };
     // The pipes are drained continuously, or a chatty child would block on a full pipe.
@@ -125,6 +129,11 @@ export class ManagedProcess {
     });
   }
 
+  /** The Node child of the current (or last) run, for tests that signal it directly. */
+  get childProcess(): ChildProcess | undefined {
+    return this.child;
+  }
+
   /** The current pid (undefined when not running). */
   get pid(): number | undefined {
     return this.running() ? this.child?.pid : undefined;
@@ -142,7 +151,7 @@ export class ManagedProcess {
     return this.exitPromise;
   }
 
-  /** The last output (up to 20,000 characters), for error messages. */
+  /** The last output (up to `outputLimit` characters), for error messages. */
   output(): string {
     return this.outputTail;
   }
