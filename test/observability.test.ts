@@ -287,7 +287,7 @@ describe('/metrics', () => {
 
   it('the workflow worker reports its slots and the Temporal SDK exports its own metrics', async () => {
     const wf = await scrape(metricsUrl(ports.wfMetrics));
-    expect(sumOf(wf.samples, 'agent_fleet_worker_slots_max', { slot_type: 'workflow' })).toBe(100);
+    expect(sumOf(wf.samples, 'agent_fleet_worker_slots_max', { slot_type: 'workflow' })).toBe(20);
     const sdk = await scrape(metricsUrl(ports.actSdk));
     expect(sumOf(sdk.samples, 'temporal_activity_execution_latency_seconds_count')).toBe(4);
     const wfSdk = await scrape(metricsUrl(ports.wfSdk));

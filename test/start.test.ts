@@ -34,24 +34,16 @@ function descendants(pid: number): number[] {
 
 let tmp: string;
 
-beforeAll(() => {
-  tmp = mkdtempSync(path.join(tmpdir(), 'agent-fleet-start-'));
-});
-
-afterAll(() => {
-  killAllSpawned();
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-it('runs the whole stack, answers the printed curl, and stops cleanly on SIGTERM', async () => {
+/** The environment of an `npm start` on free ports with its own SQLite file. */
+async function startEnv(dbFile: string, activityWorkers: number): Promise<NodeJS.ProcessEnv> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(await getFreePort()),
     TEMPORAL_DEV_PORT: String(await getFreePort()),
     TEMPORAL_UI_PORT: String(await getFreePort()),
     FAKE_CLAUDE_PORT: String(await getFreePort()),
-    TEMPORAL_DB_FILE: path.join(tmp, 'start.sqlite'),
-    ACTIVITY_WORKERS: '2',
+    TEMPORAL_DB_FILE: dbFile,
+    ACTIVITY_WORKERS: String(activityWorkers),
     LOG_LEVEL: 'warn',
   };
   // npm start must bring up its own Temporal and fake Claude, whatever the test run uses.
@@ -65,6 +57,20 @@ it('runs the whole stack, answers the printed curl, and stops cleanly on SIGTERM
   env.TEMPORAL_CLI_PATH =
     process.env.TEMPORAL_CLI_PATH ?? path.resolve(__dirname, '..', '.temporal', 'bin', 'temporal');
 
+  return env;
+}
+
+beforeAll(() => {
+  tmp = mkdtempSync(path.join(tmpdir(), 'agent-fleet-start-'));
+});
+
+afterAll(() => {
+  killAllSpawned();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+it('runs the whole stack, answers the printed curl, and stops cleanly on SIGTERM', async () => {
+  const env = await startEnv(path.join(tmp, 'start.sqlite'), 2);
   const start = spawnEntryPoint('start', [], env);
   await start.waitForOutput(/ready\. Ctrl-C stops everything\./, 120_000);
   const output = start.output();
@@ -78,6 +84,7 @@ it('runs the whole stack, answers the printed curl, and stops cleanly on SIGTERM
   const processes = JSON.parse(/Processes:\s+(\{.*\})/.exec(output)![1]!) as Record<string, number>;
   expect(Object.keys(processes).sort()).toEqual([
     'api',
+    'temporal',
     'worker-activities-1',
     'worker-activities-2',
     'worker-workflows',
@@ -141,4 +148,45 @@ it('runs the whole stack, answers the printed curl, and stops cleanly on SIGTERM
   const deadline = Date.now() + 10_000;
   while (tree.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   expect(tree.filter(isAlive)).toEqual([]);
+});
+
+it('restarts a SIGKILLed dev server on the same SQLite file and port, and a running job completes', async () => {
+  const env = await startEnv(path.join(tmp, 'supervised.sqlite'), 1);
+  const start = spawnEntryPoint('start', [], env);
+  await start.waitForOutput(/ready\. Ctrl-C stops everything\./, 120_000);
+  const apiUrl = /API:\s+(http:\/\/\S+)/.exec(start.output())![1]!;
+  const temporalAddress = /Temporal dev server at (\S+)/.exec(start.output())![1]!;
+  const processes = JSON.parse(/Processes:\s+(\{.*\})/.exec(start.output())![1]!) as Record<
+    string,
+    number
+  >;
+  const temporalPid = processes.temporal!;
+
+  // A slow job, running (its model call started) when the server dies.
+  const accepted = await postJson<{ job_id: string }>(`${apiUrl}/chat`, {
+    user_id: 'supervised',
+    message: 'Survive this [[fake latency_ms=6000]]',
+  });
+  expect(accepted.status).toBe(202);
+  const jobUrl = `${apiUrl}/chat/${accepted.body.job_id}`;
+  await pollUntil<JobBody>(jobUrl, (job) => job.status === 'processing', 30_000);
+
+  process.kill(temporalPid, 'SIGKILL');
+  // The acceptance bound of the supervised server (issue 14): back within 15 s.
+  const restarted = await start.waitForOutput(/temporal restarted \(pid (\d+)\)/, 15_000);
+  const newPid = Number(restarted[1]);
+  expect(newPid).not.toBe(temporalPid);
+  expect(isAlive(newPid)).toBe(true);
+  expect(start.output()).toMatch(/temporal was killed by SIGKILL; restarting/);
+  // Same port: the API was given the address once, at start, and is ready through it again.
+  await pollUntil<{ status: string }>(`${apiUrl}/readyz`, () => true, 60_000);
+  expect(env.TEMPORAL_DEV_PORT).toBe(temporalAddress.split(':').pop());
+
+  // Same SQLite file: the job started before the crash is still there, and finishes.
+  const job = await pollUntil<JobBody>(jobUrl, isFinished, 90_000);
+  expect(job.status).toBe('completed');
+
+  start.child.kill('SIGTERM');
+  expect(await start.exited()).toEqual({ code: 0, signal: null });
+  expect(isAlive(newPid)).toBe(false);
 });

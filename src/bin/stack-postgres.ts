@@ -13,8 +13,9 @@ import { loadConfig } from '../config';
 import { envSchema } from '../config/env-schema';
 import { fakeClaudeOptionsFromEnv, startFakeClaude, type FakeClaudeServer } from '../fake-claude';
 import { envFromSchema, helpOrNoArgs, type CommandUsage } from '../runtime/cli-args';
-import { Supervisor } from '../runtime/supervisor';
-import { waitForHttpOk } from '../stack/wait-for-http-ok';
+import { Supervisor, type RunningService } from '../runtime/supervisor';
+import { describeExit } from '../stack/managed-process';
+import { waitForHttpOk } from '../stack/wait-for-http';
 import { withStreamSecret } from '../streaming/stream-auth';
 import { SEARCH_ATTRIBUTES } from '../shared';
 import {
@@ -58,6 +59,11 @@ const USAGE: CommandUsage = {
   example: 'TEMPORAL_PG_HOST=db.internal npm run stack:postgres',
 };
 
+/** The PostgreSQL-backed server as a supervised service. */
+function serverService(server: PostgresServerHandle): RunningService {
+  return { pid: server.pid, exited: server.exited.then(describeExit), stop: () => server.stop() };
+}
+
 async function main(): Promise<void> {
   if (helpOrNoArgs(USAGE)) return;
   const config = loadConfig(process.env);
@@ -68,8 +74,6 @@ async function main(): Promise<void> {
         '(or use `npm start` to run against that server).',
     );
   }
-  // Set once started; read by the shutdown handler installed before that.
-  const running: { server?: PostgresServerHandle } = {};
   let fake: FakeClaudeServer | undefined;
   const supervisor = new Supervisor(say);
   let stopping = false;
@@ -80,7 +84,6 @@ async function main(): Promise<void> {
     // Workers first (they drain in-flight calls against a live server), then the server.
     await supervisor.stopAll();
     await fake?.close();
-    await running.server?.stop();
     say('stopped');
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -102,14 +105,23 @@ async function main(): Promise<void> {
       `${settings.visibilityDatabase}`,
   );
   await setupTemporalSchema({ sqlToolPath: binaries.sqlToolPath, settings, log: say });
-  const server = await startPostgresTemporalServer({
+  const serverOptions = {
     serverPath: binaries.serverPath,
     projectRoot,
     settings,
     searchAttributes: Object.values(SEARCH_ATTRIBUTES),
     log: say,
-  });
-  running.server = server;
+  };
+  const server = await startPostgresTemporalServer(serverOptions);
+  // Supervised like the other processes: a crashed server comes back on the same databases.
+  supervisor.adopt(
+    {
+      name: 'temporal',
+      infrastructure: true,
+      start: async () => serverService(await startPostgresTemporalServer(serverOptions)),
+    },
+    serverService(server),
+  );
   say(`Temporal server (PostgreSQL) ready at ${server.address}, namespace ${server.namespace}`);
 
   // The API and workers share a stream secret nobody else has (a fresh one per run).
@@ -154,10 +166,10 @@ async function main(): Promise<void> {
 
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
   const apiUrl = `http://${host}:${config.http.port}`;
-  await waitForHttpOk(`${apiUrl}/readyz`, { timeoutMs: 60_000 });
+  await waitForHttpOk(`${apiUrl}/readyz`, 60_000);
   say(`API:        ${apiUrl}`);
   say(`Temporal:   ${server.address} (no Web UI in this profile; use \`temporal --address\`)`);
-  say(`Processes:  ${JSON.stringify({ temporal: server.pid, ...supervisor.pids() })}`);
+  say(`Processes:  ${JSON.stringify(supervisor.pids())}`);
   say('ready. Ctrl-C stops everything.');
 }
 

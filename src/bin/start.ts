@@ -3,8 +3,9 @@ import { loadConfig, type AppConfig } from '../config';
 import { envSchema } from '../config/env-schema';
 import { startFakeClaude, fakeClaudeOptionsFromEnv, type FakeClaudeServer } from '../fake-claude';
 import { envFromSchema, helpOrNoArgs, type CommandUsage } from '../runtime/cli-args';
-import { Supervisor } from '../runtime/supervisor';
-import { waitForHttpOk } from '../stack/wait-for-http-ok';
+import { Supervisor, type RunningService } from '../runtime/supervisor';
+import { describeExit } from '../stack/managed-process';
+import { waitForHttpOk } from '../stack/wait-for-http';
 import { withStreamSecret } from '../streaming/stream-auth';
 import { startDevServer, type DevServerHandle } from '../temporal/dev-server';
 import { readTemporalSettings } from '../temporal/settings';
@@ -14,6 +15,11 @@ import { exitOnStartupError } from './startup-error';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
 const say = (line: string) => process.stdout.write(`[agent-fleet] ${line}\n`);
+
+/** A dev server as a supervised service. */
+function devServerService(server: DevServerHandle): RunningService {
+  return { pid: server.pid, exited: server.exited.then(describeExit), stop: () => server.stop() };
+}
 
 /** Gap between the metrics ports of successive worker processes on one machine. */
 const METRICS_PORT_STRIDE = 10;
@@ -73,7 +79,6 @@ async function main(): Promise<void> {
     say(`stopping (${reason})…`);
     await supervisor.stopAll();
     await fake?.close();
-    await devServer?.stop();
     say('stopped');
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -97,13 +102,27 @@ async function main(): Promise<void> {
     say(`using the Temporal server at ${temporalAddress} (TEMPORAL_ADDRESS)`);
   } else {
     const binaryPath = await ensureTemporalBinary({ projectRoot, env: process.env, log: say });
-    devServer = await startDevServer({
+    const devServerOptions = {
       binaryPath,
       port: config.stack.temporalDevPort,
       uiPort: config.stack.temporalUiPort,
       dbFilename: path.resolve(projectRoot, config.stack.temporalDbFile),
       log: say,
-    });
+    };
+    devServer = await startDevServer(devServerOptions);
+    if (!devServer.reused) {
+      // Supervised like every other process: a crashed server comes back on the same SQLite file
+      // and port, and the workers' and API's connections reconnect to it on their own.
+      supervisor.adopt(
+        {
+          name: 'temporal',
+          infrastructure: true,
+          start: async () =>
+            devServerService(await startDevServer({ ...devServerOptions, reuseExisting: false })),
+        },
+        devServerService(devServer),
+      );
+    }
     temporalAddress = devServer.address;
     uiUrl = devServer.uiUrl;
     say(`Temporal dev server at ${temporalAddress}${devServer.reused ? ' (reused)' : ''}`);
@@ -157,7 +176,14 @@ async function main(): Promise<void> {
 
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
   const apiUrl = `http://${host}:${config.http.port}`;
-  await waitForHttpOk(`${apiUrl}/readyz`, { timeoutMs: 60_000 });
+  await waitForHttpOk(`${apiUrl}/readyz`, 60_000);
+  // Ready means the workers poll too: load sent earlier only queues up behind their start.
+  if (config.worker.healthPort !== 0) {
+    for (let i = 0; i <= config.stack.activityWorkers; i += 1) {
+      const port = workerMetricsEnv(config, i).WORKER_HEALTH_PORT!;
+      await waitForHttpOk(`http://127.0.0.1:${port}/readyz`, 90_000);
+    }
+  }
   say('');
   say(`API:           ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json)`);
   if (uiUrl) say(`Temporal UI:   ${uiUrl}`);

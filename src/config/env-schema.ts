@@ -61,7 +61,7 @@ export const envSchema = z.object({
   TOOL_TASK_QUEUE: taskQueueName.default(DEFAULT_TOOL_TASK_QUEUE),
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   MAX_CONCURRENT_CLAUDE_CALLS: int(1, 100_000).default(200),
-  MAX_CONCURRENT_WORKFLOW_TASKS: int(1, 10_000).default(100),
+  MAX_CONCURRENT_WORKFLOW_TASKS: int(1, 10_000).default(20),
   MAX_CONCURRENT_TOOL_CALLS: int(1, 100_000).default(100),
   WORKER_SHUTDOWN_GRACE_MS: int(0, 3_600_000).default(60_000),
   /** Worker probe endpoint (/healthz, /readyz) port; 0 disables it. */

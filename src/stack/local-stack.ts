@@ -10,13 +10,17 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { startDevServer, type DevServerHandle } from '../temporal/dev-server';
+import {
+  startDevServer,
+  type DevServerHandle,
+  type DevServerOptions,
+} from '../temporal/dev-server';
 import { getFreePort } from '../temporal/free-port';
 import { ensureTemporalBinary } from '../temporal/temporal-binary';
 import { withStreamSecret } from '../streaming/stream-auth';
 import { ManagedProcess } from './managed-process';
 import { distEntryPoint, findProjectRoot } from './project-root';
-import { waitForHttpOk } from './wait-for-http-ok';
+import { waitForHttpOk } from './wait-for-http';
 import { localUsageDatabaseUrl } from '../usage/local-database';
 
 /** Where Temporal comes from. */
@@ -27,6 +31,8 @@ export type StackTemporal =
       dbFile?: string;
       /** Expose the server's own Prometheus metrics (the bench reads them); default off. */
       metrics?: boolean;
+      /** Dynamic config and pragmas instead of the launcher's (tuning A/B runs). */
+      tuning?: Pick<DevServerOptions, 'dynamicConfig' | 'sqlitePragmas'>;
     }
   | { kind: 'external'; address: string; namespace: string };
 
@@ -71,19 +77,6 @@ export interface LocalStack {
   close(): Promise<void>;
 }
 
-/** Waits for `url` to answer 200 from `who`, failing at once if `who` exits. */
-function waitForProcessHttpOk(url: string, timeoutMs: number, who: ManagedProcess): Promise<void> {
-  return waitForHttpOk(url, {
-    timeoutMs,
-    intervalMs: 100,
-    check: () => {
-      if (!who.running())
-        throw new Error(`${who.spec.name} exited while starting:\n${who.output().slice(-3000)}`);
-    },
-    detail: () => who.output().slice(-3000),
-  });
-}
-
 /** Starts the stack and resolves once the API is ready and every worker polls. */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? (() => undefined);
@@ -109,6 +102,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       metricsPort,
       reuseExisting: false,
       log,
+      ...(options.temporal.kind === 'dev' ? options.temporal.tuning : {}),
     });
   };
   if (options.temporal.kind === 'dev') {
@@ -182,7 +176,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   const startWorker = async (worker: ManagedProcess) => {
     worker.start();
-    await waitForProcessHttpOk(
+    await waitForHttpOk(
       `http://127.0.0.1:${healthPorts.get(worker)}/readyz`,
       90_000,
       worker,
@@ -201,9 +195,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   try {
     api.start();
-    await waitForProcessHttpOk(`${fakeUrl}/healthz`, 30_000, fake);
+    await waitForHttpOk(`${fakeUrl}/healthz`, 30_000, fake);
     await Promise.all([workflowWorker, ...activityWorkers].map(startWorker));
-    await waitForProcessHttpOk(`http://127.0.0.1:${apiPort}/readyz`, 60_000, api);
+    await waitForHttpOk(`http://127.0.0.1:${apiPort}/readyz`, 60_000, api);
   } catch (err) {
     await close();
     throw err;

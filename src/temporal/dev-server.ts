@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection, isGrpcServiceError } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { SEARCH_ATTRIBUTES } from '../shared';
+import { describeExit, ManagedProcess, type ProcessExit } from '../stack/managed-process';
 
 /**
  * Dynamic config every dev server started by the project gets.
@@ -24,6 +24,13 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, boolean | number> = {
   // Admission control counts each user's active jobs with visibility queries; the default of 10
   // per second per namespace is too low for a busy API.
   'frontend.namespaceRPS.visibility': 100,
+  // The CLI turns this on so search attributes added at run time are visible at once; it makes
+  // every workflow start and visibility write re-read the search-attribute table through the
+  // single SQLite connection. Off (the full server's default), a bare workflow cost 14% less server
+  // CPU and its queue wait stopped growing at 10/s (docs/temporal-server.md). The attributes we
+  // register at launch are in the namespace config before the server serves; ones added to a
+  // running server are visible within the cache's 60-s refresh.
+  'system.forceSearchAttributesCacheRefreshOnRead': false,
 };
 
 /**
@@ -94,6 +101,11 @@ export interface DevServerHandle {
   reused: boolean;
   /** SIGTERM, then SIGKILL after ~10 s; resolves once the process has exited. */
   stop(): Promise<void>;
+  /**
+   * Resolves when the server process exits for any reason (a crash, a kill, {@link stop}); never
+   * for a reused server, which is not ours to watch.
+   */
+  exited: Promise<ProcessExit>;
 }
 
 const OUTPUT_TAIL_LINES = 50;
@@ -134,7 +146,13 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServerH
         'it was not started by this process and will not be stopped by it.',
     );
     await prepareReusedServer(address, namespace, searchAttributes, startTimeoutMs, log);
-    return { address, namespace, reused: true, stop: () => Promise.resolve() };
+    return {
+      address,
+      namespace,
+      reused: true,
+      stop: () => Promise.resolve(),
+      exited: new Promise<ProcessExit>(() => undefined),
+    };
   }
 
   if (opts.dbFilename !== undefined) {
@@ -159,6 +177,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServerH
     pid: server.pid,
     reused: false,
     stop: () => server.stop(),
+    exited: server.exitPromise,
   };
 }
 
@@ -338,108 +357,57 @@ function splitAddress(address: string): [string, string] {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Children still running, killed synchronously if this process exits without stopping them. */
-const liveChildren = new Set<ChildProcess>();
-let exitHooksInstalled = false;
-
-/**
- * Makes sure spawned servers die with us. `exit` covers normal exits, `process.exit()` and uncaught
- * exceptions. Signals need care: Node's default SIGINT/SIGTERM/SIGHUP action kills the process
- * *without* emitting `exit`, so if nobody else handles the signal we kill the children and then
- * re-raise it to keep the default behaviour. If the application has its own handler we leave the
- * shutdown to it (it may still need the server while draining) and rely on `exit`.
- */
-function installExitHooks(): void {
-  if (exitHooksInstalled) return;
-  exitHooksInstalled = true;
-  process.on('exit', () => {
-    for (const child of liveChildren) child.kill('SIGKILL');
-  });
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const handler = (): void => {
-      if (process.listenerCount(signal) > 1) return;
-      for (const child of liveChildren) child.kill('SIGKILL');
-      process.removeListener(signal, handler);
-      process.kill(process.pid, signal);
-    };
-    process.on(signal, handler);
-  }
-}
-
-/** A spawned `temporal server start-dev` with its output kept in a ring buffer. */
+/** A spawned `temporal server start-dev`, run in the project's process wrapper. */
 class ServerProcess {
-  readonly child: ChildProcess;
-  readonly exitPromise: Promise<void>;
+  private readonly process: ManagedProcess;
+  readonly exitPromise: Promise<ProcessExit>;
   exited = false;
   /** Set once it answered; only later exits are worth logging on their own. */
   ready = false;
   private exitDescription = '';
   private stopping = false;
-  private readonly tail: string[] = [];
 
   constructor(
     binaryPath: string,
     private readonly args: string[],
     log: (line: string) => void,
   ) {
-    installExitHooks();
     // Not detached: the server stays in our process group, so Ctrl-C reaches it too.
-    this.child = spawn(binaryPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    liveChildren.add(this.child);
-    // The pipes must be drained continuously or the server would block on a full pipe.
-    for (const stream of [this.child.stdout, this.child.stderr]) {
-      let partial = '';
-      stream?.on('data', (chunk: Buffer) => {
-        const lines = (partial + chunk.toString('utf8')).split(/\r?\n/);
-        partial = lines.pop() ?? '';
-        for (const line of lines) this.pushLine(line);
-      });
-      stream?.on('end', () => {
-        if (partial !== '') this.pushLine(partial);
-      });
-    }
-    this.exitPromise = new Promise<void>((resolve) => {
-      this.child.once('error', (err) => {
-        // e.g. ENOENT/EACCES for the binary: no 'exit' event follows.
-        this.markExited(`failed to start: ${err.message}`);
-        resolve();
-      });
-      // 'close' rather than 'exit': it fires after the output pipes are drained, so an early-exit
-      // error includes the server's last words.
-      this.child.once('close', (code, signal) => {
-        this.markExited(signal !== null ? `was killed by ${signal}` : `exited with code ${code}`);
-        if (this.ready && !this.stopping) {
-          log(
-            `Temporal dev server (pid ${this.child.pid}) ${this.exitDescription} unexpectedly.` +
-              this.outputForError(),
-          );
-        }
-        resolve();
-      });
+    this.process = new ManagedProcess({
+      name: 'temporal',
+      script: binaryPath,
+      args,
+      env: process.env,
+      executable: true,
+      killWithParent: true,
+    });
+    this.process.start();
+    this.exitPromise = this.process.exited().then((exit) => {
+      this.exited = true;
+      this.exitDescription = describeExit(exit);
+      if (this.ready && !this.stopping) {
+        log(
+          `Temporal dev server (pid ${this.pid}) ${this.exitDescription} unexpectedly.` +
+            this.outputForError(),
+        );
+      }
+      return exit;
     });
   }
 
   get pid(): number | undefined {
-    return this.child.pid;
-  }
-
-  private markExited(description: string): void {
-    if (this.exited) return;
-    this.exited = true;
-    this.exitDescription = description;
-    liveChildren.delete(this.child);
-  }
-
-  private pushLine(line: string): void {
-    if (line.trim() === '') return;
-    this.tail.push(line);
-    if (this.tail.length > OUTPUT_TAIL_LINES) this.tail.shift();
+    return this.process.pidHistory[0];
   }
 
   outputForError(): string {
-    return this.tail.length === 0
+    const lines = this.process
+      .output()
+      .split(/\r?\n/)
+      .filter((line) => line.trim() !== '')
+      .slice(-OUTPUT_TAIL_LINES);
+    return lines.length === 0
       ? ' It printed nothing.'
-      : `\nLast ${this.tail.length} lines of its output:\n${this.tail.join('\n')}`;
+      : `\nLast ${lines.length} lines of its output:\n${lines.join('\n')}`;
   }
 
   earlyExitError(): Error {
@@ -450,14 +418,8 @@ class ServerProcess {
   }
 
   async stop(): Promise<void> {
-    if (this.exited) return this.exitPromise;
     this.stopping = true;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_GRACE_MS);
-    try {
-      await this.exitPromise;
-    } finally {
-      clearTimeout(timer);
-    }
+    await this.process.stop(STOP_GRACE_MS);
+    await this.exitPromise;
   }
 }

@@ -1,7 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { Connection, isGrpcServiceError } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
+import { ManagedProcess, type ProcessExit } from '../stack/managed-process';
 import { serverTemplateEnv, type PostgresProfileSettings } from './postgres-profile-settings';
 
 /** Config directory and environment name of the server config (relative to the repository). */
@@ -41,8 +41,10 @@ export interface PostgresServerHandle {
   pid: number | undefined;
   /** SIGTERM (graceful: the server hands shards off), SIGKILL after 20 s. */
   stop(): Promise<void>;
-  /** Sends `signal` (e.g. SIGKILL for crash tests) and resolves once the process is gone. */
+  /** Sends `signal` (e.g. SIGKILL for crash tests); for SIGKILL resolves once it is gone. */
   kill(signal: NodeJS.Signals): Promise<void>;
+  /** Resolves when the server process exits for any reason. */
+  exited: Promise<ProcessExit>;
 }
 
 const OUTPUT_TAIL_LINES = 40;
@@ -72,7 +74,10 @@ export async function startPostgresTemporalServer(
     '--allow-no-auth',
     'start',
   ];
-  const child = spawn(opts.serverPath, args, {
+  const proc = new ManagedProcess({
+    name: 'temporal-server',
+    script: opts.serverPath,
+    args,
     cwd: opts.projectRoot,
     env: {
       PATH: process.env.PATH,
@@ -80,99 +85,52 @@ export async function startPostgresTemporalServer(
       ...serverTemplateEnv(opts.settings),
       TEMPORAL_PG_DYNAMIC_CONFIG: path.join(opts.projectRoot, POSTGRES_SERVER_DYNAMIC_CONFIG),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    executable: true,
+    killWithParent: true,
   });
-  const proc = trackProcess(child);
-  log(`Temporal server (PostgreSQL) starting at ${address}, pid ${child.pid ?? '?'}`);
+  proc.start();
+  const pid = proc.pid;
+  log(`Temporal server (PostgreSQL) starting at ${address}, pid ${pid ?? '?'}`);
   try {
     await waitUntilServing(address, opts.startTimeoutMs ?? 90_000, proc);
     await prepareNamespace(address, namespace, opts.searchAttributes ?? [], log);
   } catch (err) {
-    await proc.terminate('SIGKILL');
+    await proc.signal('SIGKILL');
     throw err;
   }
-  proc.ready = true;
   return {
     address,
     namespace,
-    pid: child.pid,
-    stop: async () => {
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-      try {
-        await proc.terminate('SIGTERM');
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-    kill: (signal) => proc.terminate(signal),
+    pid,
+    stop: () => proc.stop(STOP_GRACE_MS),
+    kill: (signal) => proc.signal(signal),
+    exited: proc.exited(),
   };
 }
 
-interface TrackedProcess {
-  exited: Promise<void>;
-  isExited(): boolean;
-  output(): string;
-  ready: boolean;
-  terminate(signal: NodeJS.Signals): Promise<void>;
-}
-
-const liveChildren = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function trackProcess(child: ChildProcess): TrackedProcess {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.on('exit', () => {
-      for (const live of liveChildren) live.kill('SIGKILL');
-    });
-  }
-  liveChildren.add(child);
-  const tail: string[] = [];
-  let exited = false;
-  // Drain both pipes continuously: a server blocked on a full pipe looks hung.
-  for (const stream of [child.stdout, child.stderr]) {
-    stream?.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split(/\r?\n/)) {
-        if (line.trim() === '') continue;
-        tail.push(line.length > 600 ? `${line.slice(0, 600)}…` : line);
-        if (tail.length > OUTPUT_TAIL_LINES) tail.shift();
-      }
-    });
-  }
-  const exitedPromise = new Promise<void>((resolve) => {
-    const done = (): void => {
-      exited = true;
-      liveChildren.delete(child);
-      resolve();
-    };
-    child.once('error', done);
-    child.once('close', done);
-  });
-  return {
-    exited: exitedPromise,
-    isExited: () => exited,
-    output: () => (tail.length === 0 ? '(no output)' : tail.join('\n')),
-    ready: false,
-    async terminate(signal) {
-      if (exited) return;
-      child.kill(signal);
-      await exitedPromise;
-    },
-  };
+/** The server's last output lines (long JSON log lines cut), for error messages. */
+function lastLines(proc: ManagedProcess): string {
+  const lines = proc
+    .output()
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== '')
+    .slice(-OUTPUT_TAIL_LINES)
+    .map((line) => (line.length > 600 ? `${line.slice(0, 600)}…` : line));
+  return lines.length === 0 ? '(no output)' : lines.join('\n');
 }
 
 async function waitUntilServing(
   address: string,
   timeoutMs: number,
-  proc: TrackedProcess,
+  proc: ManagedProcess,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: string | undefined;
   for (;;) {
-    if (proc.isExited()) {
+    if (!proc.running()) {
       throw new Error(
         `The Temporal server exited before it answered at ${address}. Its last output:\n` +
-          proc.output(),
+          lastLines(proc),
       );
     }
     try {
@@ -191,10 +149,10 @@ async function waitUntilServing(
     if (Date.now() > deadline) {
       throw new Error(
         `The Temporal server did not answer at ${address} within ${timeoutMs} ms ` +
-          `(last error: ${lastError ?? 'none'}). Its last output:\n${proc.output()}`,
+          `(last error: ${lastError ?? 'none'}). Its last output:\n${lastLines(proc)}`,
       );
     }
-    await Promise.race([sleep(500), proc.exited]);
+    await Promise.race([sleep(500), proc.exited()]);
   }
 }
 

@@ -121,6 +121,16 @@ function reportSlots(
   options.metrics?.addSlotSource({ taskQueue, slotType, max, used });
 }
 
+/**
+ * How long a workflow task waits on this worker's sticky queue before the server moves it to the
+ * normal queue (TS SDK default 10 s; the Go and Java SDKs use 5 s). A worker that dies without a
+ * graceful shutdown (SIGKILL, OOM) cannot tell the server its sticky queue is gone, so every
+ * workflow it had cached — the users' usage ledgers, conversations, jobs in flight — stalls this
+ * long on its next task. 3 s added sticky timeouts (9 in 360 jobs) on a live worker overloaded at
+ * 35 jobs/s; 5 s and 10 s added none (docs/temporal-server.md).
+ */
+export const STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT = '5s';
+
 /** Creates a worker that runs workflow tasks only. */
 export async function createWorkflowWorker(options: WorkflowWorkerOptions): Promise<Worker> {
   const worker = await Worker.create({
@@ -131,6 +141,7 @@ export async function createWorkflowWorker(options: WorkflowWorkerOptions): Prom
     // activity) run here, never behind the Claude queue's rate limit.
     activities: createControlActivities(),
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTasks,
+    stickyQueueScheduleToStartTimeout: STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT,
   });
   reportSlots(
     options,

@@ -1,6 +1,7 @@
 /** Real child processes for end-to-end tests: spawn a built entry point, wait for its output. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { ManagedProcess } from '../../src/stack/managed-process';
 
 /** dist/bin, where `npm run build` puts the entry points. */
 export const DIST_BIN = path.resolve(__dirname, '..', '..', 'dist', 'bin');
@@ -16,74 +17,38 @@ export interface SpawnedProcess {
   exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-const spawned = new Set<ChildProcess>();
+const spawned = new Set<ManagedProcess>();
 
-/** Spawns `node dist/bin/<entry>.js args…` with the given environment. */
+/** Spawns `node dist/bin/<entry>.js args…` with the given environment (the project's wrapper). */
 export function spawnEntryPoint(
   entry: string,
   args: string[],
   env: NodeJS.ProcessEnv,
 ): SpawnedProcess {
-  const child = spawn(process.execPath, [path.join(DIST_BIN, `${entry}.js`), ...args], {
+  const proc = new ManagedProcess({
+    name: entry,
+    script: path.join(DIST_BIN, `${entry}.js`),
+    args,
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    outputLimit: Number.POSITIVE_INFINITY,
   });
-  spawned.add(child);
-  let output = '';
-  const listeners = new Set<() => void>();
-  const onData = (chunk: Buffer) => {
-    output += chunk.toString();
-    for (const listener of listeners) listener();
-  };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => {
-      spawned.delete(child);
-      resolve({ code, signal });
-      for (const listener of listeners) listener();
-    });
+  proc.start();
+  spawned.add(proc);
+  const exit = proc.exited().then(({ code, signal }) => {
+    spawned.delete(proc);
+    return { code, signal };
   });
   return {
-    child,
-    output: () => output,
+    child: proc.childProcess!,
+    output: () => proc.output(),
     exited: () => exit,
-    waitForOutput(pattern, timeoutMs = 60_000) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          reject(
-            new Error(
-              `timed out waiting for ${pattern} from ${entry}; output:\n${output.slice(-3000)}`,
-            ),
-          );
-        }, timeoutMs);
-        function check() {
-          const match = output.match(pattern);
-          if (match) {
-            clearTimeout(timer);
-            listeners.delete(check);
-            resolve(match);
-          } else if (child.exitCode !== null || child.signalCode !== null) {
-            clearTimeout(timer);
-            listeners.delete(check);
-            reject(
-              new Error(
-                `${entry} exited before printing ${pattern}; output:\n${output.slice(-3000)}`,
-              ),
-            );
-          }
-        }
-        listeners.add(check);
-        check();
-      });
-    },
+    waitForOutput: (pattern, timeoutMs = 60_000) => proc.waitForOutput(pattern, timeoutMs),
   };
 }
 
 /** SIGKILLs every process spawned by this test file that is still alive. */
 export function killAllSpawned(): void {
-  for (const child of spawned) child.kill('SIGKILL');
+  for (const proc of spawned) void proc.signal('SIGKILL');
 }
 
 /** True while a process with this pid exists. */
