@@ -176,11 +176,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   const startWorker = async (worker: ManagedProcess) => {
     worker.start();
-    await waitForHttpOk(
-      `http://127.0.0.1:${healthPorts.get(worker)}/readyz`,
-      90_000,
-      worker,
-    );
+    await waitForHttpOk(`http://127.0.0.1:${healthPorts.get(worker)}/readyz`, 90_000, worker);
   };
 
   const connection = await Connection.connect({ address: temporalAddress });
