@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { AGENT_SCENARIO_NAMES } from '../src/bin/agent-fixture-scenarios';
+import { AGENT_SCENARIO_NAMES, V6_SCENARIO_NAMES } from '../src/bin/agent-fixture-scenarios';
 import { WORKFLOW_BUNDLE_PATH } from './helpers/stack';
 
 const fixturesDir = path.join(__dirname, 'fixtures', 'histories');
@@ -52,6 +52,16 @@ it('has recorded fixtures of jobs whose model calls record their own usage', () 
   // `waitForCancellation`, and the ledger is fed `recordUsageBatch` signals by the usage writer.
   expect(fixtureFiles).toEqual(
     expect.arrayContaining(fixturesOf([...CHAT_SCENARIOS, ...AGENT_SCENARIO_NAMES], 'v5')),
+  );
+});
+
+it('has recorded fixtures of the final v6 code, a failed agent job and the rate governor', () => {
+  // v6: one submission path (turns keep their request hash), and two more scenarios: an agent
+  // job failing on a non-retryable error, and the rate governor through a continue-as-new.
+  expect(fixtureFiles).toEqual(
+    expect.arrayContaining(
+      fixturesOf([...CHAT_SCENARIOS, ...AGENT_SCENARIO_NAMES, ...V6_SCENARIO_NAMES], 'v6'),
+    ),
   );
 });
 

@@ -19,6 +19,7 @@ import { createActivityWorkers, createWorkflowWorker } from '../worker/create-wo
 import {
   AGENT_FIXTURE_ENV,
   AGENT_SCENARIO_NAMES,
+  V6_SCENARIO_NAMES,
   recordAgentScenarios,
 } from './agent-fixture-scenarios';
 import { exitOnStartupError } from './startup-error';
@@ -84,8 +85,9 @@ async function exists(file: string): Promise<boolean> {
 async function main(): Promise<void> {
   if (helpRequested(USAGE)) return;
   const { tag, force } = parseFlags(argsSchema, process.argv.slice(2), ['force']);
-  for (const scenario of [...SCENARIOS, ...AGENT_SCENARIO_NAMES.map((name) => ({ name }))]) {
-    const file = path.join(fixturesDir, `${scenario.name}.${tag}.json`);
+  const names = [...SCENARIOS.map((s) => s.name), ...AGENT_SCENARIO_NAMES, ...V6_SCENARIO_NAMES];
+  for (const name of names) {
+    const file = path.join(fixturesDir, `${name}.${tag}.json`);
     if (!force && (await exists(file))) {
       throw new Error(
         `${path.relative(projectRoot, file)} exists: choose a new --tag (or --force)`,

@@ -100,6 +100,7 @@ export interface AppConfig {
       min: number;
       max: number;
       rttTolerance: number;
+      latencyTargetMs: number;
       minRttWindowMs: number;
     };
     /** Cap on one user's queued + running jobs (0 = none). */
@@ -344,6 +345,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
         min: e.START_LIMIT_MIN,
         max: e.START_LIMIT_MAX,
         rttTolerance: e.START_LIMIT_RTT_TOLERANCE,
+        latencyTargetMs: e.START_LIMIT_LATENCY_TARGET_MS,
         minRttWindowMs: e.START_LIMIT_RTT_WINDOW_MS,
       },
       userMaxActiveJobs: e.USER_MAX_ACTIVE_JOBS,

@@ -13,6 +13,11 @@ export interface RateGovernorInput {
   cooldownRps: number;
   /** Fraction of the recent dispatch rate kept during the window (absent: 0.5). */
   cooldownFactor?: number;
+  /**
+   * Throttle windows per run before continuing as new (absent: {@link WINDOWS_PER_RUN}). Only the
+   * replay-fixture recorder sets it, to capture a continue-as-new in a short history.
+   */
+  windowsPerRun?: number;
 }
 
 /** Halve the rate on a 429 unless configured otherwise (multiplicative decrease). */
@@ -37,7 +42,7 @@ export async function claudeRateGovernorWorkflow(input: RateGovernorInput): Prom
     pendingMs = Math.max(pendingMs, retryAfterMs);
   });
 
-  for (let window = 0; window < WINDOWS_PER_RUN; window += 1) {
+  for (let window = 0; window < (input.windowsPerRun ?? WINDOWS_PER_RUN); window += 1) {
     await condition(() => pendingMs > 0);
     await coolDownQueue({
       taskQueue: input.activityTaskQueue,

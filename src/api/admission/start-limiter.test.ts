@@ -23,6 +23,13 @@ describe('nextLimit (gradient arithmetic)', () => {
     expect(nextLimit(16, 16, 5, bounds)).toBeCloseTo(15.6, 10);
   });
 
+  it('treats starts under the latency target as no queueing, however far above the minimum', () => {
+    // 40 ms against a 5 ms minimum is 8× the minimum, but under a 50 ms target: gradient 1 → 16.8
+    expect(nextLimit(16, 40, 5, { ...bounds, latencyTargetMs: 50 })).toBeCloseTo(16.8, 10);
+    // Past the target it shrinks as before: gradient = 50 / 100 = 0.5 → target 12 → 15.2
+    expect(nextLimit(16, 100, 5, { ...bounds, latencyTargetMs: 50 })).toBeCloseTo(15.2, 10);
+  });
+
   it('cannot push the limit below 4 by latency alone (4 = 4 × 0.5 + √4)', () => {
     expect(nextLimit(4, 1_000, 1, bounds)).toBeCloseTo(4, 10);
   });

@@ -11,6 +11,13 @@ export interface StartLimiterSettings {
    * the limit shrinks in proportion. Faster than that, it grows.
    */
   rttTolerance: number;
+  /**
+   * Starts faster than this never count as queueing, however far above the minimum they are
+   * (absent: 0). Without it a busy-but-healthy server — 20 ms starts against a 5 ms quiet minimum
+   * — would shrink the limit to a handful and refuse a client with modest concurrency; with it the
+   * limit only shrinks once starts approach the latency budget of an accepted request.
+   */
+  latencyTargetMs?: number;
   /** Window of the minimum RTT, so the baseline follows a server that got slower for good. */
   minRttWindowMs: number;
 }
@@ -64,7 +71,7 @@ function allowed(limit: number): number {
 
 /**
  * One step of the gradient estimate (after Netflix concurrency-limits' Gradient2 and TCP Vegas):
- * `gradient = clamp(tolerance × minRtt / rtt, 0.5, 1)`; the target is `limit × gradient +
+ * `gradient = clamp(max(tolerance × minRtt, latencyTarget) / rtt, 0.5, 1)`; the target is `limit × gradient +
  * √limit` (the square root is the headroom that lets the limit grow while latency stays near the
  * minimum); the limit moves a fifth of the way to the target. At equilibrium
  * `gradient = 1 − 1/√limit`, e.g. a limit of 25 settles where starts take 2.5 × the minimum with
@@ -75,12 +82,10 @@ export function nextLimit(
   limit: number,
   rttMs: number,
   minRttMs: number,
-  settings: Pick<StartLimiterSettings, 'min' | 'max' | 'rttTolerance'>,
+  settings: Pick<StartLimiterSettings, 'min' | 'max' | 'rttTolerance' | 'latencyTargetMs'>,
 ): number {
-  const gradient = Math.max(
-    MIN_GRADIENT,
-    Math.min(1, (settings.rttTolerance * minRttMs) / Math.max(rttMs, 1e-3)),
-  );
+  const noQueueing = Math.max(settings.rttTolerance * minRttMs, settings.latencyTargetMs ?? 0);
+  const gradient = Math.max(MIN_GRADIENT, Math.min(1, noQueueing / Math.max(rttMs, 1e-3)));
   const target = limit * gradient + Math.sqrt(limit);
   const next = (1 - SMOOTHING) * limit + SMOOTHING * target;
   return Math.min(settings.max, Math.max(settings.min, next));
