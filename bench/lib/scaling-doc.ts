@@ -40,6 +40,45 @@ const LATENCIES_S = [3, 30];
 /** Model calls per job (the agent's calculator path makes two; a chat job one). */
 const MODEL_CALLS: Record<string, number> = { bare: 0, chat: 1, agent: 2, turn: 1 };
 
+/** Longest line the docs allow (test/docs-links.test.ts). */
+const WIDTH = 120;
+
+/** A word that would start a list, quote, heading or table row at the start of a line. */
+const BLOCK_START = /^([-+*>#|]|\d+[.)])$/;
+
+/**
+ * Wraps prose at WIDTH characters: `first` prefixes the first line, `rest` the others (a list
+ * item's indent). Code spans stay whole, and no line starts with a word Markdown would read as a
+ * block marker.
+ */
+export function wrap(text: string, first = '', rest = ''): string {
+  const words: string[] = [];
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const last = words[words.length - 1];
+    // Inside an open code span (odd number of backticks so far): keep the word with it.
+    if (last !== undefined && (last.match(/`/g) ?? []).length % 2 === 1) {
+      words[words.length - 1] = `${last} ${word}`;
+    } else words.push(word);
+  }
+  const lines: string[][] = [[]];
+  const length = (line: string[], i: number) =>
+    (i === 0 ? first : rest).length + line.join(' ').length;
+  for (const word of words) {
+    const line = lines[lines.length - 1]!;
+    if (line.length === 0 || length([...line, word], lines.length - 1) <= WIDTH) {
+      line.push(word);
+      continue;
+    }
+    // Carry the previous word down with a word that must not start a line.
+    const carried = BLOCK_START.test(word) && line.length > 1 ? [line.pop()!] : [];
+    lines.push([...carried, word]);
+  }
+  return lines.map((line, i) => (i === 0 ? first : rest) + line.join(' ')).join('\n');
+}
+
+/** A list item wrapped at WIDTH. */
+const item = (text: string) => wrap(text, '- ', '  ');
+
 const ceil = Math.ceil;
 const pow2AtLeast = (v: number) => 2 ** Math.max(0, ceil(Math.log2(Math.max(1, v))));
 
@@ -75,7 +114,9 @@ function inputsTable(r: BenchResults, f: JobCostFigure | undefined): string {
   }
   const src = f ? `\`jobCost.${f === r.jobCost.pg ? 'pg' : 'dev'}\`` : 'not measured';
   return [
-    `Per job, measured on the ${f?.profile ?? '—'} profile (the bench's results JSON, ${src}; model latency 0 ms):`,
+    wrap(
+      `Per job, measured on the ${f?.profile ?? '—'} profile (the bench's results JSON, ${src}; model latency 0 ms):`,
+    ),
     '',
     table(
       [
@@ -117,7 +158,8 @@ function workerInputs(r: BenchResults) {
   };
 }
 
-function sizingTable(r: BenchResults, f: JobCostFigure | undefined): string {
+/** One row per rate and latency: the cluster's load and size, and the worker fleet's. */
+function sizingTables(r: BenchResults, f: JobCostFigure | undefined): string {
   const chat = row(f, 'chat');
   const bare = row(f, 'bare');
   const a = SCALING_ASSUMPTIONS;
@@ -126,7 +168,8 @@ function sizingTable(r: BenchResults, f: JobCostFigure | undefined): string {
   const bareEventsPerS =
     (r.bare.dev?.saturationJobsPerS ?? NaN) *
     ((bare?.own.events ?? NaN) + (bare?.other.events ?? 0));
-  const rows: string[][] = [];
+  const cluster: string[][] = [];
+  const workers: string[][] = [];
   for (const rate of RATES)
     for (const latency of LATENCIES_S) {
       if (!chat) continue;
@@ -138,10 +181,11 @@ function sizingTable(r: BenchResults, f: JobCostFigure | undefined): string {
       const inFlight = rate * latency * (MODEL_CALLS.chat ?? 1);
       const bySlots = ceil((inFlight * a.slotHeadroom) / a.slotsPerWorker);
       const byCpu = ceil((rate * w.activityCpuMsPerJob) / 1000 / a.targetUtilisation);
-      const workers = Math.max(bySlots, Number.isFinite(byCpu) ? byCpu : 0);
+      const activityWorkers = Math.max(bySlots, Number.isFinite(byCpu) ? byCpu : 0);
       const wfCores = (rate * w.workflowCpuMsPerJob) / 1000;
-      rows.push([
-        `${rate} jobs/s, ${latency} s`,
+      cluster.push([
+        String(rate),
+        `${latency} s`,
         n(rate * actionsAt(chat, latency), 0),
         n(events, 0),
         n(rate * (chat.own.workflowTasks + chat.other.workflowTasks), 0),
@@ -149,27 +193,61 @@ function sizingTable(r: BenchResults, f: JobCostFigure | undefined): string {
         n(cores, 1),
         `${hosts(a.serviceShare.frontend)} / ${hosts(a.serviceShare.history)} / ${hosts(a.serviceShare.matching)}`,
         Number.isFinite(shards) ? String(shards) : 'n/a',
+      ]);
+      workers.push([
+        String(rate),
+        `${latency} s`,
         n(inFlight, 0),
-        `${workers} (${bySlots} by slots, ${Number.isFinite(byCpu) ? byCpu : 'n/a'} by CPU)`,
+        String(activityWorkers),
+        String(bySlots),
+        Number.isFinite(byCpu) ? String(byCpu) : 'n/a',
         n(wfCores / a.targetUtilisation, 1),
       ]);
     }
-  return table(
-    [
-      'plain chat jobs',
-      'actions/s',
-      'history events/s',
-      'workflow tasks/s',
-      'visibility writes/s',
-      'Temporal server cores',
-      `hosts frontend / history / matching (${a.hostCores}-core)`,
-      'history shards',
-      'model calls in flight',
-      `activity workers (${a.slotsPerWorker} slots)`,
-      'workflow-worker cores',
-    ],
-    rows,
-  );
+  return [
+    '#### Temporal cluster',
+    '',
+    table(
+      [
+        'jobs/s',
+        'latency',
+        'actions/s',
+        'events/s',
+        'WF tasks/s',
+        'visibility/s',
+        'server cores',
+        'hosts F / H / M',
+        'shards',
+      ],
+      cluster,
+    ),
+    '',
+    wrap(
+      'Per second: billable actions, history events, workflow tasks and visibility writes. ' +
+        `Server cores: Temporal server cores. Hosts: ${a.hostCores}-core hosts for frontend / history / matching. ` +
+        'Shards: history shards.',
+    ),
+    '',
+    '#### Workers',
+    '',
+    table(
+      [
+        'jobs/s',
+        'latency',
+        'calls in flight',
+        'activity workers',
+        'by slots',
+        'by CPU',
+        'workflow-worker cores',
+      ],
+      workers,
+    ),
+    '',
+    wrap(
+      `Calls in flight: model calls in flight. Activity workers of ${a.slotsPerWorker} slots each: ` +
+        'the larger of the count by slots and the count by CPU.',
+    ),
+  ].join('\n');
 }
 
 function cloudTable(f: JobCostFigure | undefined): string {
@@ -197,13 +275,17 @@ function defaultsSection(r: BenchResults): string {
   const lines: string[] = [];
   const perWorkerMb = w.idleMb + a.slotsPerWorker * w.perCallMb;
   lines.push(
-    `- **\`MAX_CONCURRENT_CLAUDE_CALLS\` = ${a.slotsPerWorker}.** A held model call costs ${n(w.perCallMb, 2)} MB of worker RSS (figure 9: (${n(r.ours?.f9?.rssMb, 0)} − ${n(w.idleMb, 0)} idle) MB over ${r.ours?.f9?.inFlight ?? 'n/a'} calls in flight), so ${a.slotsPerWorker} slots take about ${n(perWorkerMb, 0)} MB. ` +
-      `A job costs the activity workers ${n(w.activityCpuMsPerJob, 1)} CPU-ms (figure 10, both activity workers over the same window as the server's CPU, idle time included), so ${a.slotsPerWorker} slots at 3 s are ${n(a.slotsPerWorker / 3, 0)} jobs/s and ${n(((a.slotsPerWorker / 3) * w.activityCpuMsPerJob) / 1000, 2)} cores; at 30 s, ${n(a.slotsPerWorker / 30, 1)} jobs/s and ${n(((a.slotsPerWorker / 30) * w.activityCpuMsPerJob) / 1000, 2)} cores. ` +
-      "The slots, not CPU, are what a worker runs out of; Claude's rate limits usually bind before either.",
+    item(
+      `**\`MAX_CONCURRENT_CLAUDE_CALLS\` = ${a.slotsPerWorker}.** A held model call costs ${n(w.perCallMb, 2)} MB of worker RSS (figure 9: (${n(r.ours?.f9?.rssMb, 0)} − ${n(w.idleMb, 0)} idle) MB over ${r.ours?.f9?.inFlight ?? 'n/a'} calls in flight), so ${a.slotsPerWorker} slots take about ${n(perWorkerMb, 0)} MB. ` +
+        `A job costs the activity workers ${n(w.activityCpuMsPerJob, 1)} CPU-ms (figure 10, both activity workers over the same window as the server's CPU, idle time included), so ${a.slotsPerWorker} slots at 3 s are ${n(a.slotsPerWorker / 3, 0)} jobs/s and ${n(((a.slotsPerWorker / 3) * w.activityCpuMsPerJob) / 1000, 2)} cores; at 30 s, ${n(a.slotsPerWorker / 30, 1)} jobs/s and ${n(((a.slotsPerWorker / 30) * w.activityCpuMsPerJob) / 1000, 2)} cores. ` +
+        "The slots, not CPU, are what a worker runs out of; Claude's rate limits usually bind before either.",
+    ),
   );
   lines.push(
-    `- **KEDA \`targetQueueSize\` = ${a.kedaTargetQueueSize}** (Claude queue): a pod with ${a.slotsPerWorker} slots works off a backlog of ${a.kedaTargetQueueSize} in ${n((a.kedaTargetQueueSize * 3) / a.slotsPerWorker, 2)} s at 3 s per call and ${n((a.kedaTargetQueueSize * 30) / a.slotsPerWorker, 1)} s at 30 s, so a backlog above it per pod is worth another pod. ` +
-      `**\`maxReplicaCount\` = ${a.kedaMaxReplicas}** holds ${a.kedaMaxReplicas * a.slotsPerWorker} calls: ${n((a.kedaMaxReplicas * a.slotsPerWorker) / 3, 0)} jobs/s at 3 s, ${n((a.kedaMaxReplicas * a.slotsPerWorker) / 30, 0)} jobs/s at 30 s. The 1,000 jobs/s rows above need more: raise it to the table's worker count.`,
+    item(
+      `**KEDA \`targetQueueSize\` = ${a.kedaTargetQueueSize}** (Claude queue): a pod with ${a.slotsPerWorker} slots works off a backlog of ${a.kedaTargetQueueSize} in ${n((a.kedaTargetQueueSize * 3) / a.slotsPerWorker, 2)} s at 3 s per call and ${n((a.kedaTargetQueueSize * 30) / a.slotsPerWorker, 1)} s at 30 s, so a backlog above it per pod is worth another pod. ` +
+        `**\`maxReplicaCount\` = ${a.kedaMaxReplicas}** holds ${a.kedaMaxReplicas * a.slotsPerWorker} calls: ${n((a.kedaMaxReplicas * a.slotsPerWorker) / 3, 0)} jobs/s at 3 s, ${n((a.kedaMaxReplicas * a.slotsPerWorker) / 30, 0)} jobs/s at 30 s. The 1,000 jobs/s rows above need more: raise it to the workers table's count.`,
+    ),
   );
   return lines.join('\n');
 }
@@ -215,11 +297,15 @@ export function scalingSection(r: BenchResults): string {
   return [
     SCALING_START,
     '',
-    `_Generated by \`npm run bench\` on ${r.finishedAt ?? r.startedAt} (${r.machine.cores} cores, ${r.machine.cpus}, load average ${r.machine.loadAvgAtStart.join(' / ')} at start); edit bench/lib/scaling-doc.ts, not this section._`,
+    wrap(
+      `_Generated by \`npm run bench\` on ${r.finishedAt ?? r.startedAt} (${r.machine.cores} cores, ${r.machine.cpus}, load average ${r.machine.loadAvgAtStart.join(' / ')} at start); edit bench/lib/scaling-doc.ts, not this section._`,
+    ),
     '',
     ...(r.quick || r.only
       ? [
-          `**From a ${r.quick ? 'quick (smoke) ' : ''}run${r.only ? ` of figures ${r.only.join(', ')} only` : ''}: indicative, not a result. A full \`npm run bench\` replaces it.**`,
+          wrap(
+            `**From a ${r.quick ? 'quick (smoke) ' : ''}run${r.only ? ` of figures ${r.only.join(', ')} only` : ''}: indicative, not a result. A full \`npm run bench\` replaces it.**`,
+          ),
           '',
         ]
       : []),
@@ -228,21 +314,29 @@ export function scalingSection(r: BenchResults): string {
     ...[r.jobCost.dev, r.jobCost.pg]
       .filter((fig): fig is JobCostFigure => fig !== undefined)
       .flatMap((fig) => [inputsTable(r, fig), '']),
-    `The sizing below rests on the ${f?.profile ?? '—'} figures (a full server when measured).`,
+    wrap(
+      `The sizing below rests on the ${f?.profile ?? '—'} figures (a full server when measured).`,
+    ),
     '',
-    `Dev-server saturation of the bare workflow (one history shard, SQLite): ${n(r.bare.dev?.saturationJobsPerS, 0)} jobs/s; on the PostgreSQL profile (its shard count in deploy/temporal-postgres/agent-fleet.yaml): ${n(r.bare.pg?.saturationJobsPerS, 0)} jobs/s. Activity-worker CPU per job ${n(workerInputs(r).activityCpuMsPerJob, 1)} ms, workflow-worker CPU per job ${n(workerInputs(r).workflowCpuMsPerJob, 1)} ms (figure 10).`,
+    wrap(
+      `Dev-server saturation of the bare workflow (one history shard, SQLite): ${n(r.bare.dev?.saturationJobsPerS, 0)} jobs/s; on the PostgreSQL profile (its shard count in deploy/temporal-postgres/agent-fleet.yaml): ${n(r.bare.pg?.saturationJobsPerS, 0)} jobs/s. Activity-worker CPU per job ${n(workerInputs(r).activityCpuMsPerJob, 1)} ms, workflow-worker CPU per job ${n(workerInputs(r).workflowCpuMsPerJob, 1)} ms (figure 10).`,
+    ),
     '',
     '### Sizing for plain chat jobs',
     '',
-    sizingTable(r, f),
+    sizingTables(r, f),
     '',
-    `Actions/s add ${MODEL_CALLS.chat} × ⌊latency / ${a.heartbeatEveryS} s⌋ heartbeats per job to the measured actions. Server cores = rate × measured server CPU-ms per job (all services in one process; the database's own CPU is not included). Hosts: cores split ${a.serviceShare.frontend * 100}% frontend / ${a.serviceShare.history * 100}% history / ${a.serviceShare.matching * 100}% matching (assumed), ${a.hostCores}-core hosts at ${a.targetUtilisation * 100}% utilisation, at least ${a.minHostsPerService} each. Shards: 4× the load one shard carried here (bare saturation on the one-shard dev server × its events per job), rounded up to a power of two, at least 512. Activity workers: calls in flight (Little's law: rate × latency × model calls per job) × ${a.slotHeadroom} over ${a.slotsPerWorker} slots, or CPU at ${a.targetUtilisation * 100}%, whichever is more.`,
+    wrap(
+      `Actions/s add ${MODEL_CALLS.chat} × ⌊latency / ${a.heartbeatEveryS} s⌋ heartbeats per job to the measured actions. Server cores = rate × measured server CPU-ms per job (all services in one process; the database's own CPU is not included). Hosts: cores split ${a.serviceShare.frontend * 100}% frontend / ${a.serviceShare.history * 100}% history / ${a.serviceShare.matching * 100}% matching (assumed), ${a.hostCores}-core hosts at ${a.targetUtilisation * 100}% utilisation, at least ${a.minHostsPerService} each. Shards: 4× the load one shard carried here (bare saturation on the one-shard dev server × its events per job), rounded up to a power of two, at least 512. Activity workers: calls in flight (Little's law: rate × latency × model calls per job) × ${a.slotHeadroom} over ${a.slotsPerWorker} slots, or CPU at ${a.targetUtilisation * 100}%, whichever is more.`,
+    ),
     '',
     '### Temporal Cloud actions per million jobs',
     '',
     cloudTable(f),
     '',
-    `Dollar figures at $${a.usdPerMillionActions} per million actions (an entry-tier list price; check current pricing).`,
+    wrap(
+      `Dollar figures at $${a.usdPerMillionActions} per million actions (an entry-tier list price; check current pricing).`,
+    ),
     '',
     '### Where the worker defaults come from',
     '',
