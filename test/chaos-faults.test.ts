@@ -27,6 +27,10 @@ it('completes 120 jobs exactly once through worker kills, 429s, 529s and mid-str
       WORKER_SHUTDOWN_GRACE_MS: '1000',
       // The fleet-wide cool-down would slow this deliberately faulty run to a crawl.
       CLAUDE_COOLDOWN_FACTOR: '1',
+      // Exactly-once through faults is judged here, not admission (test/overload.test.ts): a busy
+      // test machine's slow starts must not make the start limiter shed part of the load.
+      START_LIMIT_MIN: '64',
+      START_LIMIT_INITIAL: '64',
     },
     fakeEnv: {
       FAKE_CLAUDE_RATE_429: '0.10',

@@ -42,7 +42,14 @@ async function callOrder(stack: TestStack, jobIds: string[]): Promise<Map<string
   return order;
 }
 
-const slowWorkers = { MAX_CONCURRENT_CLAUDE_CALLS: '2', LOG_LEVEL: 'silent' };
+const slowWorkers = {
+  MAX_CONCURRENT_CLAUDE_CALLS: '2',
+  LOG_LEVEL: 'silent',
+  // This suite builds a backlog with 16 concurrent submissions to judge dispatch order; the start
+  // limiter (test/overload.test.ts judges it) must not shed part of that backlog on a busy machine.
+  START_LIMIT_MIN: '64',
+  START_LIMIT_INITIAL: '64',
+};
 
 it('priority: 10 high jobs submitted after 200 normal ones start ahead of 90% of them', async () => {
   const stack = await startTestStack({ workers: false, env: slowWorkers });

@@ -102,6 +102,8 @@ export interface AppConfig {
       rttTolerance: number;
       latencyTargetMs: number;
       minRttWindowMs: number;
+      /** Longest wait for a start slot before the request is refused. */
+      maxWaitMs: number;
     };
     /** Cap on one user's queued + running jobs (0 = none). */
     userMaxActiveJobs: number;
@@ -347,6 +349,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
         rttTolerance: e.START_LIMIT_RTT_TOLERANCE,
         latencyTargetMs: e.START_LIMIT_LATENCY_TARGET_MS,
         minRttWindowMs: e.START_LIMIT_RTT_WINDOW_MS,
+        maxWaitMs: e.START_LIMIT_MAX_WAIT_MS,
       },
       userMaxActiveJobs: e.USER_MAX_ACTIVE_JOBS,
       userDailyTokenBudget: e.USER_DAILY_TOKEN_BUDGET,

@@ -112,6 +112,7 @@ export const envSchema = z.object({
   START_LIMIT_MAX: int(1, 100_000).default(200),
   START_LIMIT_RTT_TOLERANCE: z.coerce.number().min(1).max(100).default(2),
   START_LIMIT_LATENCY_TARGET_MS: int(0, 60_000).default(50),
+  START_LIMIT_MAX_WAIT_MS: int(0, 1_000).default(10),
   START_LIMIT_RTT_WINDOW_MS: int(1_000, 3_600_000).default(30_000),
   USER_MAX_ACTIVE_JOBS: int(0, 10_000_000).default(1_000),
   /** Tokens (input + cache writes + output) one user may use per UTC day; 0 = no budget. */

@@ -233,7 +233,7 @@ export function createAdmissionController(deps: AdmissionDeps): AdmissionControl
   return {
     async admit(userId, priority, deadline) {
       // Cheapest first: a full start limit refuses before any other work.
-      if (limiter.full()) throw refuseStart();
+      if (limiter.lineFull()) throw refuseStart();
       const limit = scheduling.maxBacklog[PRIORITY_NAME[priority]];
       if (limit > 0) {
         void revalidate();
@@ -281,7 +281,7 @@ export function createAdmissionController(deps: AdmissionDeps): AdmissionControl
       if (entry.loading) entry.acceptedDuringLoad += 1;
     },
     async start(call, options = {}) {
-      const permit = limiter.tryAcquire();
+      const permit = await limiter.acquire(scheduling.startLimit.maxWaitMs);
       if (!permit) throw refuseStart();
       try {
         const result = await call();

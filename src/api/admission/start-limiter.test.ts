@@ -64,6 +64,25 @@ describe('createStartLimiter', () => {
     expect(limiter.state().inFlight).toBe(2);
   });
 
+  it('lets a request wait briefly for a freed slot, oldest first, and refuses past the wait', async () => {
+    const limiter = createStartLimiter({ ...settings, initial: 2 });
+    const held = [limiter.tryAcquire()!, limiter.tryAcquire()!];
+    const first = limiter.acquire(1_000);
+    const second = limiter.acquire(1_000);
+    // Two wait (a line as long as the limit): a third is refused at once.
+    expect(limiter.lineFull()).toBe(true);
+    await expect(limiter.acquire(1_000)).resolves.toBeUndefined();
+    held[0]!.release('ignored');
+    const granted = await first;
+    expect(granted).toBeDefined();
+    expect(limiter.state().inFlight).toBe(2);
+    held[1]!.release('ignored');
+    expect(await second).toBeDefined();
+    // Nothing frees up within the wait: refused.
+    await expect(limiter.acquire(5)).resolves.toBeUndefined();
+    expect(limiter.lineFull()).toBe(false);
+  });
+
   it('releases a permit once, however often release is called', () => {
     const limiter = createStartLimiter(settings);
     const permit = limiter.tryAcquire()!;

@@ -50,8 +50,17 @@ export interface StartLimiterState {
 export interface StartLimiter {
   /** A slot, or undefined when in-flight starts have reached the limit (refuse the request). */
   tryAcquire(): StartPermit | undefined;
+  /**
+   * A slot, waiting up to `maxWaitMs` for one to be released when the limit is reached (first
+   * come, first served; at most `limit` requests wait). Undefined when none came in time: refuse.
+   * The short wait smooths the bursts of closed-loop clients; it is far below a start's own RTT
+   * under overload, so the excess is still refused within milliseconds, never queued for long.
+   */
+  acquire(maxWaitMs: number): Promise<StartPermit | undefined>;
   /** True when {@link tryAcquire} would refuse now (to refuse before any other work). */
   full(): boolean;
+  /** True when {@link acquire} would refuse at once: no slot, and the wait line is full. */
+  lineFull(): boolean;
   /** Counts a submission refused because of the limit (by whoever refused it). */
   recordRefusal(): void;
   state(): StartLimiterState;
@@ -125,35 +134,62 @@ export function createStartLimiter(
     return Math.min(window.min, previousMin);
   }
 
+  /** Requests waiting for a slot, oldest first. */
+  const waiters: Array<(permit: StartPermit) => void> = [];
+
+  /** Hands freed slots to waiting requests, oldest first. */
+  function wake(): void {
+    while (waiters.length > 0 && inFlight < allowed(limit)) waiters.shift()!(grant());
+  }
+
+  function grant(): StartPermit {
+    inFlight += 1;
+    const started = now();
+    // In use at the start of this request: the growth rule looks at demand, not at the drain.
+    const busy = inFlight;
+    let released = false;
+    return {
+      release(outcome) {
+        if (released) return;
+        released = true;
+        inFlight -= 1;
+        if (outcome === 'dropped') {
+          limit = limitAfterDrop(limit, settings);
+        } else if (outcome === 'success') {
+          const rtt = now() - started;
+          const minRtt = recordRtt(rtt);
+          const next = nextLimit(limit, rtt, minRtt, settings);
+          // App-limited: with less than half the limit in use, latency says nothing about
+          // whether more would fit, so the limit may shrink but not grow.
+          if (next < limit || busy * 2 >= limit) limit = next;
+        }
+        wake();
+      },
+    };
+  }
+
   return {
     full: () => inFlight >= allowed(limit),
+    lineFull: () => inFlight >= allowed(limit) && waiters.length >= allowed(limit),
     recordRefusal: () => {
       refusals += 1;
     },
-    tryAcquire() {
-      if (inFlight >= allowed(limit)) return undefined;
-      inFlight += 1;
-      const started = now();
-      // In use at the start of this request: the growth rule looks at demand, not at the drain.
-      const busy = inFlight;
-      let released = false;
-      return {
-        release(outcome) {
-          if (released) return;
-          released = true;
-          inFlight -= 1;
-          if (outcome === 'dropped') {
-            limit = limitAfterDrop(limit, settings);
-          } else if (outcome === 'success') {
-            const rtt = now() - started;
-            const minRtt = recordRtt(rtt);
-            const next = nextLimit(limit, rtt, minRtt, settings);
-            // App-limited: with less than half the limit in use, latency says nothing about
-            // whether more would fit, so the limit may shrink but not grow.
-            if (next < limit || busy * 2 >= limit) limit = next;
-          }
-        },
-      };
+    tryAcquire: () => (inFlight >= allowed(limit) || waiters.length > 0 ? undefined : grant()),
+    acquire(maxWaitMs) {
+      if (inFlight < allowed(limit) && waiters.length === 0) return Promise.resolve(grant());
+      if (maxWaitMs <= 0 || waiters.length >= allowed(limit)) return Promise.resolve(undefined);
+      return new Promise((resolve) => {
+        const waiter = (permit: StartPermit) => {
+          clearTimeout(timer);
+          resolve(permit);
+        };
+        const timer = setTimeout(() => {
+          const index = waiters.indexOf(waiter);
+          if (index >= 0) waiters.splice(index, 1);
+          resolve(undefined);
+        }, maxWaitMs);
+        waiters.push(waiter);
+      });
     },
     state: () => ({
       limit: allowed(limit),
