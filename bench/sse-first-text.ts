@@ -1,6 +1,6 @@
 /**
  * Measures how long after the model's first token the first text reaches an SSE client of
- * `GET /chat/:job_id/events` — through the real path: API → heartbeat details → the activity
+ * `GET /chat/:job_id/events` — through the real path: API → worker identity → the activity
  * worker's stream server → API → client. Everything runs on this machine (a throwaway Temporal
  * dev server, the fake Claude, in-process workers and API), so it measures our overhead, not
  * the network.

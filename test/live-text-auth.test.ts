@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../src/config';
-import { decodeRawPayload } from '../src/security/raw-payloads';
 import {
   assertStreamSecret,
   randomStreamSecret,
@@ -16,10 +15,12 @@ import {
 } from '../src/streaming/stream-auth';
 import { StreamHub, streamKey } from '../src/streaming/stream-hub';
 import { startStreamServer, streamUrl } from '../src/streaming/stream-server';
+import { attemptStreamUrl } from '../src/streaming/worker-identity';
 import { getFreePort } from '../src/temporal/free-port';
 import { postJson } from './helpers/http';
 import { killAllSpawned, spawnEntryPoint, type SpawnedProcess } from './helpers/processes';
 import { readEvents } from './helpers/sse';
+import { readSse } from '../src/streaming/sse-reader';
 import { spawnActivityWorker, startTestStack, type TestStack } from './helpers/stack';
 
 const secret = randomStreamSecret();
@@ -150,7 +151,11 @@ describe('live text from a real activity-worker process', () => {
   let worker: SpawnedProcess;
 
   beforeAll(async () => {
-    stack = await startTestStack({ inProcessActivities: false });
+    // A long heartbeat timeout: no model call of this block lasts a heartbeat interval.
+    stack = await startTestStack({
+      inProcessActivities: false,
+      env: { CLAUDE_HEARTBEAT_TIMEOUT_MS: '60000' },
+    });
     worker = await spawnActivityWorker(stack, { STREAM_PORT: String(await getFreePort()) });
   });
 
@@ -161,22 +166,65 @@ describe('live text from a real activity-worker process', () => {
     killAllSpawned();
   });
 
-  /** The stream URL the running model call put in its heartbeat (what the API reads). */
-  async function heartbeatStreamUrl(jobId: string): Promise<string> {
+  /**
+   * The running model call of `jobId` as the server reports it: the URL of its live text on the
+   * stream server its worker's identity names (what the API reads), and its heartbeat details.
+   */
+  async function runningCall(
+    jobId: string,
+  ): Promise<{ url: string; identity: string; heartbeatDetails: number }> {
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       const description = await stack.client.workflow.getHandle(jobId).describe();
       for (const pending of description.raw.pendingActivities ?? []) {
-        const payload = pending.heartbeatDetails?.payloads?.[0];
-        const details = payload
-          ? await decodeRawPayload<{ streamUrl?: string }>(stack.client, payload)
-          : undefined;
-        if (details?.streamUrl) return details.streamUrl;
+        const identity = pending.lastWorkerIdentity ?? '';
+        const url = attemptStreamUrl(identity, jobId, 0, pending.attempt ?? 1);
+        if (url) {
+          return {
+            url,
+            identity,
+            heartbeatDetails: pending.heartbeatDetails?.payloads?.length ?? 0,
+          };
+        }
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    throw new Error(`no stream URL in the heartbeat of ${jobId}`);
+    throw new Error(`no running model call of ${jobId} on a worker naming its stream server`);
   }
+
+  it("finds a call's live text through the worker identity, with no heartbeat to announce it", async () => {
+    const accepted = await postJson<{ job_id: string }>(`${stack.apiUrl}/chat`, {
+      user_id: 'stream-identity',
+      message: 'Stream this reply slowly, word by word, to the API [[fake tps=8 ttft_ms=300]]',
+    });
+    expect(accepted.status).toBe(202);
+    const jobId = accepted.body.job_id;
+    const events = readEvents(`${stack.apiUrl}/chat/${jobId}/events`);
+    const running = await runningCall(jobId);
+    // `activities:<pid>@<host> <stream base URL>`: readable, and the server records it per attempt.
+    expect(running.identity).toMatch(/^activities:\d+@\S+ http:\/\/127\.0\.0\.1:\d+$/);
+    // Once the model is streaming (its first text read straight from the worker, signed)…
+    const path = new URL(running.url).pathname;
+    const live = await fetch(running.url, {
+      headers: { authorization: streamAuthorization(stack.env.STREAM_SECRET!, path) },
+    });
+    const messages = readSse(live.body!);
+    const first = await messages.next();
+    await messages.return(undefined);
+    expect(first.value).toMatchObject({ event: 'message' });
+    // …the attempt has still sent no heartbeat: the heartbeat timeout is 60 s here, so the first
+    // beat is due 20 s after the start, and the call (about 3 s) ends before it. Nothing was sent
+    // to tell the API where the stream is.
+    expect((await runningCall(jobId)).heartbeatDetails).toBe(0);
+    const all = await events;
+    const done = all[all.length - 1]!;
+    expect(done.event).toBe('done');
+    const deltas = all.filter((e) => e.event === 'delta');
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(deltas.map((e) => e.data.text).join('')).toBe(
+      (done.data as { response?: string }).response,
+    );
+  });
 
   it('refuses an unsigned read with 401 while the API streams the same call live', async () => {
     const accepted = await postJson<{ job_id: string }>(`${stack.apiUrl}/chat`, {
@@ -186,7 +234,7 @@ describe('live text from a real activity-worker process', () => {
     expect(accepted.status).toBe(202);
     const jobId = accepted.body.job_id;
     const events = readEvents(`${stack.apiUrl}/chat/${jobId}/events`);
-    const url = await heartbeatStreamUrl(jobId);
+    const { url } = await runningCall(jobId);
     expect(new URL(url).hostname).toBe('127.0.0.1');
     const unsigned = await fetch(url);
     const refused = await unsigned.text();

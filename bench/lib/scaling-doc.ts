@@ -14,7 +14,12 @@ export const SCALING_END = '<!-- scaling:generated:end -->';
 
 /** Assumptions of the arithmetic (stated in the document). */
 export const SCALING_ASSUMPTIONS = {
-  /** SDK heartbeat throttle: 0.8 × CLAUDE_HEARTBEAT_TIMEOUT_MS (5 s). */
+  /**
+   * A model call's first heartbeat: one timer interval (CLAUDE_HEARTBEAT_TIMEOUT_MS / 3) after it
+   * starts, so a shorter call sends none (the bench's 0-ms calls send none).
+   */
+  firstHeartbeatS: 5 / 3,
+  /** Then the SDK heartbeat throttle: 0.8 × CLAUDE_HEARTBEAT_TIMEOUT_MS (5 s). */
   heartbeatEveryS: 4,
   /** Cores per Temporal/worker host and the utilisation we size to. */
   hostCores: 4,
@@ -91,11 +96,16 @@ function row(f: JobCostFigure | undefined, kind: string): JobCostRow | undefined
   return f?.rows.find((x) => x.kind === kind);
 }
 
+/** Heartbeats of one model call lasting `latencyS`: none before the first is due. */
+function heartbeatsPerCall(latencyS: number): number {
+  const { firstHeartbeatS, heartbeatEveryS } = SCALING_ASSUMPTIONS;
+  if (latencyS < firstHeartbeatS) return 0;
+  return 1 + Math.floor((latencyS - firstHeartbeatS) / heartbeatEveryS);
+}
+
 /** Actions per job at model latency `latencyS`: measured (fake 0 ms) plus the longer calls' heartbeats. */
 function actionsAt(rw: JobCostRow, latencyS: number): number {
-  const extraHeartbeats =
-    (MODEL_CALLS[rw.kind] ?? 1) * Math.floor(latencyS / SCALING_ASSUMPTIONS.heartbeatEveryS);
-  return rw.actionsPerJob + extraHeartbeats;
+  return rw.actionsPerJob + (MODEL_CALLS[rw.kind] ?? 1) * heartbeatsPerCall(latencyS);
 }
 
 function inputsTable(r: BenchResults, f: JobCostFigure | undefined): string {
@@ -327,7 +337,7 @@ export function scalingSection(r: BenchResults): string {
     sizingTables(r, f),
     '',
     wrap(
-      `Actions/s add ${MODEL_CALLS.chat} × ⌊latency / ${a.heartbeatEveryS} s⌋ heartbeats per job to the measured actions. Server cores = rate × measured server CPU-ms per job (all services in one process; the database's own CPU is not included). Hosts: cores split ${a.serviceShare.frontend * 100}% frontend / ${a.serviceShare.history * 100}% history / ${a.serviceShare.matching * 100}% matching (assumed), ${a.hostCores}-core hosts at ${a.targetUtilisation * 100}% utilisation, at least ${a.minHostsPerService} each. Shards: 4× the load one shard carried here (bare saturation on the one-shard dev server × its events per job), rounded up to a power of two, at least 512. Activity workers: calls in flight (Little's law: rate × latency × model calls per job) × ${a.slotHeadroom} over ${a.slotsPerWorker} slots, or CPU at ${a.targetUtilisation * 100}%, whichever is more.`,
+      `Actions/s add the heartbeats of each model call to the measured actions (0-ms calls send none): none for a call shorter than ${n(a.firstHeartbeatS, 2)} s (CLAUDE_HEARTBEAT_TIMEOUT_MS / 3), else 1 + ⌊(latency − ${n(a.firstHeartbeatS, 2)} s) / ${a.heartbeatEveryS} s⌋. Server cores = rate × measured server CPU-ms per job (all services in one process; the database's own CPU is not included). Hosts: cores split ${a.serviceShare.frontend * 100}% frontend / ${a.serviceShare.history * 100}% history / ${a.serviceShare.matching * 100}% matching (assumed), ${a.hostCores}-core hosts at ${a.targetUtilisation * 100}% utilisation, at least ${a.minHostsPerService} each. Shards: 4× the load one shard carried here (bare saturation on the one-shard dev server × its events per job), rounded up to a power of two, at least 512. Activity workers: calls in flight (Little's law: rate × latency × model calls per job) × ${a.slotHeadroom} over ${a.slotsPerWorker} slots, or CPU at ${a.targetUtilisation * 100}%, whichever is more.`,
     ),
     '',
     '### Temporal Cloud actions per million jobs',

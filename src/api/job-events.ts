@@ -2,6 +2,7 @@ import type { Response } from 'express';
 import type { Client } from '@temporalio/client';
 import type { AppConfig } from '../config';
 import { decodeRawPayload } from '../security/raw-payloads';
+import { attemptStreamUrl } from '../streaming/worker-identity';
 import { relayLiveText, type LiveTextRelay } from './live-text-relay';
 import type { JobView } from './schemas';
 import { isFinalStatus } from './wait-for-job';
@@ -29,7 +30,15 @@ export interface JobEventsDeps {
   findJob(jobId: string): Promise<JobView | undefined>;
 }
 
-/** Live-text location a running model-call attempt put in its heartbeat details. */
+/** The model-call activities; both publish live text (a plain chat job's one call is call 0). */
+const MODEL_CALL_TYPES: ReadonlySet<string> = new Set(['callClaude', 'callClaudeAgent']);
+
+/**
+ * Where the running attempt of model call `call` serves its live text: on the stream server named
+ * by the identity of the worker that started the attempt (recorded by the server, see
+ * src/streaming/worker-identity.ts), at the attempt's number. Attempts started by older workers,
+ * whose identity names no stream server, announced the URL in their heartbeat details instead.
+ */
 async function liveStreamUrl(
   deps: JobEventsDeps,
   jobId: string,
@@ -41,17 +50,17 @@ async function liveStreamUrl(
       () => deps.client.workflow.getHandle(jobId).describe(),
     );
     for (const pending of description.raw.pendingActivities ?? []) {
-      const type = pending.activityType?.name;
-      // Both model-call activities publish live text (a plain chat job's single call is call 0).
-      if (type !== 'callClaudeAgent' && type !== 'callClaude') continue;
+      if (!MODEL_CALL_TYPES.has(pending.activityType?.name ?? '')) continue;
       const payload = pending.heartbeatDetails?.payloads?.[0];
-      if (!payload) continue;
       // Through the client's data converter: heartbeat details are encrypted like any payload.
-      const details = await decodeRawPayload<{ call?: number; streamUrl?: string }>(
-        deps.client,
-        payload,
-      );
-      if (details?.call === call && details.streamUrl) return details.streamUrl;
+      const details = payload
+        ? await decodeRawPayload<{ call?: number; streamUrl?: string }>(deps.client, payload)
+        : undefined;
+      // A call that has heartbeated says which call it is: skip another call's attempt.
+      if (details?.call !== undefined && details.call !== call) continue;
+      const url = attemptStreamUrl(pending.lastWorkerIdentity, jobId, call, pending.attempt ?? 1);
+      if (url) return url;
+      if (details?.streamUrl) return details.streamUrl;
     }
   } catch {
     // Not started yet, or Temporal busy: the next tick tries again.
@@ -64,7 +73,8 @@ async function liveStreamUrl(
  * events with text as it is generated, `done` with the final job. Durable progress (status,
  * finished model calls) comes from the workflow's state, read every SSE_POLL_INTERVAL_MS; text
  * of the call in progress is relayed directly from the activity worker generating it, found
- * through the URL in the attempt's heartbeat details. Nothing here writes to Temporal.
+ * through the worker identity the server recorded for the attempt. Nothing here writes to
+ * Temporal.
  *
  * @returns false when the job does not exist (nothing has been written yet).
  */

@@ -7,7 +7,7 @@ import { startStreamServer, type StreamServerHandle } from './stream-server';
  * Starts an activity worker's live-text hub and server (STREAM_PORT on STREAM_HOST, reads signed
  * with STREAM_SECRET when one is configured). If the port is
  * taken — several workers on one machine, as with `npm start` — it falls back to an ephemeral
- * port: the API learns each call's URL from its heartbeat, so any port works. Streaming is a
+ * port: the worker's identity names the URL (worker-identity.ts), so any port works. Streaming is a
  * nicety: on any failure the worker runs without it (SSE then shows text per finished call).
  */
 export async function startLiveTextServer(

@@ -1,4 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
+import { hostname } from 'node:os';
 import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -7,6 +8,7 @@ import type { RateGovernorTarget } from '../activities/model-call-failure';
 import { createControlActivities } from '../activities/control';
 import type { WorkerMetrics } from '../observability/worker-metrics';
 import type { StreamHub } from '../streaming/stream-hub';
+import { identityWithStream } from '../streaming/worker-identity';
 import type { UsageSink } from '../usage/types';
 import type { AppConfig } from '../config';
 import type { TracingHandle } from '../observability/tracing';
@@ -45,7 +47,10 @@ export interface ActivityWorkerOptions extends WorkerBaseOptions {
   maxClaudeCallsPerSecond?: number;
   /** Report 429s to the fleet-wide rate governor. */
   rateGovernor?: RateGovernorTarget;
-  /** Live text of agent model calls, served to the API for SSE (absent: not streamed live). */
+  /**
+   * Live text of model calls, served to the API for SSE (absent: not streamed live). Its server
+   * must already listen: its base URL goes into the worker's identity.
+   */
   streams?: StreamHub;
   /** Where model calls commit their usage (the process's group-commit writer, src/usage). */
   usage: UsageSink;
@@ -161,6 +166,12 @@ export async function createWorkflowWorker(options: WorkflowWorkerOptions): Prom
 export async function createActivityWorker(options: ActivityWorkerOptions): Promise<Worker> {
   const worker = await Worker.create({
     ...sharedWorkerOptions(options, options.taskQueue),
+    // The identity names this process's stream server: the server records it when an attempt
+    // starts, and the API reads it there to find the attempt's live text (worker-identity.ts).
+    identity: identityWithStream(
+      options.identity ?? `${process.pid}@${hostname()}`,
+      options.streams?.baseUrl,
+    ),
     ...workerTracingOptions(options.tracing, 'activity'),
     activities: createActivities({
       anthropic: options.anthropic,
