@@ -108,11 +108,14 @@ it('holds 2 activity workers to a global 5 requests/s over a 30-second run', asy
     const arrivals = (await fetchFakeCalls(fakeUrl, runId)).map((call) => Date.parse(call.at));
     const first = Math.min(...dispatched);
     // Temporal 1.29's matching limiter lets a full second of tokens accumulate while the queue is
-    // idle (its burst duration is fixed at 1 s), so the first second sees more than the rate;
-    // from then on the bucket stays empty and dispatch is paced at the rate.
+    // idle (its burst duration is fixed at 1 s), so the first second sees more than the rate.
+    // Later the bucket stays empty only while a poll is always waiting: when the workers' polls
+    // lag (a busy machine, another suite running beside this one), up to one second of tokens
+    // builds up again. So any later window of T seconds holds at most (T + 1) × the rate.
     const opening = dispatched.filter((t) => t < first + 1_000).length;
     const later = dispatched.filter((t) => t >= first + 1_000);
     const steady = maxInWindow(later, 1_000);
+    const steady5s = maxInWindow(later, 5_000);
     const firstArrival = Math.min(...arrivals);
     const arrivals5s = maxInWindow(
       arrivals.filter((t) => t >= firstArrival + 1_000),
@@ -120,10 +123,11 @@ it('holds 2 activity workers to a global 5 requests/s over a 30-second run', asy
     );
     const rate = arrivals.length / ((Math.max(...arrivals) - firstArrival) / 1000);
     process.stdout.write(
-      `[rate-limit] ${dispatched.length} dispatched, ${arrivals.length} calls in 30 s; first second ${opening}; busiest later 1-s dispatch window ${steady}; busiest 5-s arrival window ${arrivals5s}; mean ${rate.toFixed(2)}/s\n`,
+      `[rate-limit] ${dispatched.length} dispatched, ${arrivals.length} calls in 30 s; first second ${opening}; busiest later 1-s / 5-s dispatch windows ${steady} / ${steady5s}; busiest 5-s arrival window ${arrivals5s}; mean ${rate.toFixed(2)}/s\n`,
     );
     expect(arrivals.length).toBeGreaterThanOrEqual(100); // the limit, not a stall, shaped the run
-    expect(steady).toBeLessThanOrEqual(6); // 5 per second, plus one token of burst
+    expect(steady).toBeLessThanOrEqual(10); // 5 per second, plus at most 1 s of tokens
+    expect(steady5s).toBeLessThanOrEqual(30); // 5 s at 5 per second, plus at most 1 s of tokens
     // The idle bucket's burst: measured 10–12; bounded at three seconds' worth.
     expect(opening).toBeLessThanOrEqual(15);
     expect(rate).toBeLessThanOrEqual(5.5);
