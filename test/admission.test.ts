@@ -42,8 +42,17 @@ it('refuses normal work past the backlog limit, keeps headroom for high, and reo
       });
       if (res.status === 202) accepted += 1;
       else refusal = res;
-      // Let the server's backlog statistics catch up with what we add.
-      if (i % 10 === 9) await new Promise((resolve) => setTimeout(resolve, 300));
+      // Every ten jobs, wait until the API's backlog reading (GET /queues) shows what we added, so
+      // the refusal below comes from the backlog the server reports, not from a stale reading.
+      if (i % 10 === 9 && !refusal) {
+        const seen = accepted;
+        await pollUntil<QueuesBody>(
+          `${stack.apiUrl}/queues`,
+          (body) => body.admission.backlog >= seen,
+          20_000,
+          50,
+        );
+      }
     }
     expect(refusal?.status).toBe(503);
     expect(refusal?.body.error).toBe('overloaded');
@@ -104,10 +113,9 @@ it('caps one user’s queued + running jobs with 429 and Retry-After, without af
       });
       expect(res.status).toBe(202);
     }
-    // Let the API's cached count (2 s) expire once visibility shows all three, so the refusal
-    // below comes from the visibility query itself, which must count the agent job too.
+    // Visibility shows all three (the agent job counts too); the API's count — loaded from
+    // visibility in the background and topped up with its own acceptances — refuses the fourth.
     expect(await started(stack, 3)).toBe(3);
-    await new Promise((resolve) => setTimeout(resolve, 2_100));
     const refused = await postJson<{ error: string }>(`${stack.apiUrl}/chat`, {
       user_id: 'capped-user',
       message: 'one too many',
