@@ -64,9 +64,11 @@ it('counts every job once, with its own tokens, when the worker holding the batc
   // Every job's first model call answered, and A's first flush is stuck on the lock.
   await waitFor('every first model call', () => stack.fake.calls().length >= n);
   await waitFor('a usage write blocked on the lock', async () => {
+    // Any other session of this test's database waiting on a lock is A's writer: nothing else
+    // writes here (matching the statement's text would depend on how the driver sends it).
     const res = await admin.query(
       `SELECT count(*)::int AS n FROM pg_stat_activity
-       WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO usage_calls%'`,
+       WHERE wait_event_type = 'Lock' AND datname = current_database() AND pid <> pg_backend_pid()`,
     );
     return (res.rows[0] as { n: number }).n > 0;
   });
