@@ -2,6 +2,7 @@ import type { Response } from 'express';
 import type { Client } from '@temporalio/client';
 import type { AppConfig } from '../config';
 import { decodeRawPayload } from '../security/raw-payloads';
+import { callWithin, deadlineIn } from './request-deadline';
 import { attemptStreamUrl } from '../streaming/worker-identity';
 import { relayLiveText, type LiveTextRelay } from './live-text-relay';
 import type { JobView } from './schemas';
@@ -45,8 +46,9 @@ async function liveStreamUrl(
   call: number,
 ): Promise<string | undefined> {
   try {
-    const description = await deps.client.withDeadline(
-      Date.now() + deps.config.http.temporalRpcTimeoutMs,
+    const description = await callWithin(
+      deps.client,
+      deadlineIn(deps.config.http.temporalRpcTimeoutMs),
       () => deps.client.workflow.getHandle(jobId).describe(),
     );
     for (const pending of description.raw.pendingActivities ?? []) {

@@ -1,4 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/common';
+import { callWithin, deadlineIn } from '../api/request-deadline';
 import type { Client } from '@temporalio/client';
 import {
   USAGE_WORKFLOW_TYPE,
@@ -68,7 +69,9 @@ export function ledgerTotals(
 export function createTemporalLedgerReader(client: Client, rpcTimeoutMs: number): UsageReader {
   async function totals(userId: string): Promise<UserUsageTotals | undefined> {
     try {
-      const description = await client.withDeadline(Date.now() + rpcTimeoutMs, () =>
+      // Bounded like every Temporal call of a request: answered by the deadline even while the
+      // client's retry interceptor sleeps between attempts against an unreachable server.
+      const description = await callWithin(client, deadlineIn(rpcTimeoutMs), () =>
         client.workflow.getHandle(usageWorkflowId(userId)).describe(),
       );
       return ledgerTotals(description.memo);
