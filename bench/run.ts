@@ -229,6 +229,11 @@ async function runSystemFigures(
       }
     return out;
   };
+  /** One load setting run for every system, round by round, then summarised per system. */
+  const loadRounds = async (what: string, o: Parameters<typeof measureLoad>[3]) => {
+    const runs = await byRound(what, (s) => load(s, o));
+    return (sys: System) => summarizeRounds(runs.get(sys)!);
+  };
   const fail = async (what: string, fn: () => Promise<void>) => {
     try {
       await fn();
@@ -242,17 +247,17 @@ async function runSystemFigures(
 
   if (selected.has('1'))
     await fail('F1', async () => {
-      const at50 = await byRound('F1 accept latency at 50/s', (s) =>
-        load(s, { rate: 50, durationS: d(5), latencyMs: 0 }),
-      );
-      const at200 = await byRound('F1 accept latency at 200/s', (s) =>
-        load(s, { rate: 200, durationS: d(3), latencyMs: 0 }),
-      );
-      for (const sys of systems)
-        into(sys).f1 = {
-          at50: summarizeRounds(at50.get(sys)!),
-          at200: summarizeRounds(at200.get(sys)!),
-        };
+      const at50 = await loadRounds('F1 accept latency at 50/s', {
+        rate: 50,
+        durationS: d(5),
+        latencyMs: 0,
+      });
+      const at200 = await loadRounds('F1 accept latency at 200/s', {
+        rate: 200,
+        durationS: d(3),
+        latencyMs: 0,
+      });
+      for (const sys of systems) into(sys).f1 = { at50: at50(sys), at200: at200(sys) };
     });
   if (selected.has('8'))
     await fail('F8', async () => {
@@ -276,17 +281,17 @@ async function runSystemFigures(
     });
   if (selected.has('2'))
     await fail('F2', async () => {
-      const fake0 = await byRound('F2 overhead, fake 0 ms', (s) =>
-        load(s, { rate: 10, durationS: d(5), latencyMs: 0 }),
-      );
-      const fake3s = await byRound('F2 overhead, fake 3 s', (s) =>
-        load(s, { rate: 10, durationS: d(5), latencyMs: 3_000 }),
-      );
-      for (const sys of systems)
-        into(sys).f2 = {
-          fake0: summarizeRounds(fake0.get(sys)!),
-          fake3s: summarizeRounds(fake3s.get(sys)!),
-        };
+      const fake0 = await loadRounds('F2 overhead, fake 0 ms', {
+        rate: 10,
+        durationS: d(5),
+        latencyMs: 0,
+      });
+      const fake3s = await loadRounds('F2 overhead, fake 3 s', {
+        rate: 10,
+        durationS: d(5),
+        latencyMs: 3_000,
+      });
+      for (const sys of systems) into(sys).f2 = { fake0: fake0(sys), fake3s: fake3s(sys) };
     });
   if (selected.has('7'))
     for (const sys of systems)
