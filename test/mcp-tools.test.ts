@@ -76,7 +76,9 @@ async function waitForLog(pattern: RegExp, timeoutMs = 60_000): Promise<string> 
     if (pattern.test(text)) return text;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`MCP test server log never matched ${pattern}: ${readFileSync(eventLog, 'utf8')}`);
+  throw new Error(
+    `MCP test server log never matched ${pattern}: ${readFileSync(eventLog, 'utf8')}`,
+  );
 }
 
 /** Events and workflow tasks of a finished job's history. */
@@ -127,7 +129,6 @@ it('costs an MCP tool call exactly what a built-in tool call costs in Temporal u
     { type: 'runTool', queue: tools },
     { type: 'callClaudeAgent', queue: activities },
   ]);
-  console.log('MEASURE', JSON.stringify({ mcpCost, builtInCost }));
   expect(mcpCost.events).toBe(builtInCost.events);
   expect(mcpCost.workflowTasks).toBe(builtInCost.workflowTasks);
 });
@@ -145,11 +146,9 @@ it('turns an MCP error result into an is_error tool result, without retrying it'
   });
   expect(res.body.response).toBe('The tests__fail_with tool failed: Error: disk-on-fire.');
   const events = (await stack.client.workflow.getHandle(res.body.job_id).fetchHistory()).events!;
-  const toolStarts = events.filter(
-    (e) => e.activityTaskStartedEventAttributes != null && e.activityTaskStartedEventAttributes,
-  );
+  const starts = events.map((e) => e.activityTaskStartedEventAttributes).filter((a) => a != null);
   // Two model calls and one tool call, each started once.
-  expect(toolStarts.map((e) => e.activityTaskStartedEventAttributes!.attempt)).toEqual([1, 1, 1]);
+  expect(starts.map((a) => a.attempt)).toEqual([1, 1, 1]);
 });
 
 it('cancels a job during a slow MCP call: the call is aborted on the server', async () => {
