@@ -1,9 +1,10 @@
 /**
  * MCP tool servers (MCP_SERVERS) on the real stack: a real activity-worker process spawns the
- * stdio test server (src/bin/mcp-test-server.ts), lists its tools at start and offers them to
- * the (fake) model as `tests__<tool>`; the agent job calls them as runTool activities on the tool
- * queue. Also: MCP error results, cancellation reaching the server, a dead server respawned,
- * and a bad MCP_SERVERS refused at start naming the field.
+ * stdio test server (src/mcp/test-server.ts) and reaches a streamable-HTTP one
+ * (helpers/mcp-http-server.ts), lists their tools at start and offers them to the (fake) model as
+ * `<server>__<tool>`; the agent job calls them as runTool activities on the tool queue. Also: MCP
+ * error results, cancellation reaching the server, a dead server respawned, and a bad
+ * MCP_SERVERS refused at start naming the field.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,18 +12,22 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { isFinished, pollUntil, postJson, requestJson } from './helpers/http';
+import { startMcpHttpTestServer, type McpHttpTestServer } from './helpers/mcp-http-server';
 import { killAllSpawned, spawnEntryPoint, type SpawnedProcess } from './helpers/processes';
 import { spawnActivityWorker, startTestStack, type TestStack } from './helpers/stack';
 import { testTemporal } from './helpers/temporal';
 
-const TEST_SERVER = path.resolve(__dirname, '..', 'dist', 'bin', 'mcp-test-server.js');
+const TEST_SERVER = path.resolve(__dirname, '..', 'dist', 'mcp', 'test-server.js');
 const eventLog = path.join(tmpdir(), `mcp-test-${randomUUID()}.log`);
 
 let stack: TestStack;
 let worker: SpawnedProcess;
+let httpServer: McpHttpTestServer;
+const httpToken = `Bearer ${randomUUID()}`;
 
 beforeAll(async () => {
   writeFileSync(eventLog, '');
+  httpServer = await startMcpHttpTestServer(httpToken);
   const servers = [
     {
       name: 'tests',
@@ -32,6 +37,7 @@ beforeAll(async () => {
       // One attempt, long enough for the cancellation test's slow call.
       toolPolicies: { slow_echo: { timeoutMs: 300_000, maxAttempts: 1 } },
     },
+    { name: 'web', url: httpServer.url, headers: { Authorization: httpToken } },
   ];
   stack = await startTestStack({
     inProcessActivities: false,
@@ -46,6 +52,7 @@ afterAll(async () => {
   await worker.exited();
   killAllSpawned();
   await stack.close();
+  await httpServer.close();
 });
 
 interface Step {
@@ -115,6 +122,17 @@ it('offers the MCP tools listed at worker start and feeds a call’s result back
       'tests__slow_echo',
     ]),
   );
+});
+
+it('calls a tool of a streamable-HTTP server, sending its configured headers', async () => {
+  const res = await submit('Shout [[fake tool=web__shout tool_input={"text":"hello"}]]');
+  expect(res.body.status).toBe('completed');
+  expect(res.body.steps!.find((s) => s.type === 'tool_call')).toMatchObject({
+    name: 'web__shout',
+    output: 'HELLO',
+    is_error: false,
+  });
+  expect(httpServer.refused()).toBe(0);
 });
 
 it('costs an MCP tool call exactly what a built-in tool call costs in Temporal units', async () => {

@@ -1,8 +1,8 @@
 /**
  * A small MCP tool server over stdio, for the test suite and as a documented example of
- * `MCP_SERVERS` (docs/tools.md):
+ * `MCP_SERVERS` (docs/mcp-tools.md):
  *
- *   MCP_SERVERS='[{"name":"demo","command":"node","args":["dist/bin/mcp-test-server.js"]}]'
+ *   MCP_SERVERS='[{"name":"demo","command":"node","args":["dist/mcp/test-server.js"]}]'
  *
  * Tools: `reverse_text` (reverses a text), `fail_with` (answers an MCP error result) and
  * `slow_echo` (echoes after a delay, stopping early when the call is cancelled). With
