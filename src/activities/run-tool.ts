@@ -68,7 +68,10 @@ export function createRunTool(deps: RunToolDeps) {
       return result(`Invalid input for ${tool.name}: ${problems}`, true, 'invalid_input');
     }
     try {
-      const output = await tool.run(parsed.data, { signal: ctx.cancellationSignal });
+      const output = await tool.run(parsed.data, {
+        signal: ctx.cancellationSignal,
+        heartbeat: () => ctx.heartbeat(),
+      });
       return result(output, false, 'success');
     } catch (err) {
       if (err instanceof ToolInputError) return result(`Error: ${err.message}`, true, 'tool_error');

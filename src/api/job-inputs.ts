@@ -1,5 +1,6 @@
 import type { ToolRegistry } from '../activities/tools/registry';
 import type { AppConfig } from '../config';
+import { mcpToolPolicies } from '../mcp/mcp-settings';
 import type { AgentJobInput, AgentToolSettings, ChatJobInput } from '../shared';
 import { fairnessFor } from './temporal-calls';
 
@@ -52,7 +53,11 @@ export function toolSettings(
   return {
     enabled,
     maxSteps: config.agent.maxSteps,
-    policies: registry.policies(config.agent.toolPolicy),
+    policies: {
+      ...registry.policies(config.agent.toolPolicy),
+      // MCP tools with a policy of their own (the API never connects to the servers).
+      ...mcpToolPolicies(config.agent.mcpServers, config.agent.toolPolicy),
+    },
     defaultPolicy: config.agent.toolPolicy,
     taskQueue: config.taskQueues.tools,
   };

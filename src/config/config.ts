@@ -8,6 +8,7 @@ import {
 } from '../security/payload-encryption-config';
 import { DEFAULT_PRICE_TABLE, type PriceTable } from '../observability/price-table';
 import type { ClaudeCallPolicy, ModelSettings } from '../shared';
+import type { McpServerSettings } from '../mcp/mcp-settings';
 
 /** Validated, structured settings of one process. Parsed once, by an entry point. */
 export interface AppConfig {
@@ -116,6 +117,8 @@ export interface AppConfig {
   agent: {
     maxSteps: number;
     toolPolicy: { timeoutMs: number; maxAttempts: number };
+    /** MCP tool servers: activity workers connect to them; the API reads their tool policies. */
+    mcpServers: McpServerSettings[];
     promptCaching: boolean;
     conversation: {
       idleTimeoutMs: number;
@@ -358,6 +361,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     agent: {
       maxSteps: e.AGENT_MAX_STEPS,
       toolPolicy: { timeoutMs: e.TOOL_TIMEOUT_MS, maxAttempts: e.TOOL_MAX_ATTEMPTS },
+      mcpServers: e.MCP_SERVERS ?? [],
       promptCaching: e.PROMPT_CACHING,
       conversation: {
         idleTimeoutMs: e.CONVERSATION_IDLE_TIMEOUT_MS,

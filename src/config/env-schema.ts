@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mcpServersFromJson } from '../mcp/mcp-settings';
 import { priceTableFromJson } from '../observability/price-table';
 import { payloadKeysSchema } from '../security/payload-keys';
 import {
@@ -140,6 +141,8 @@ export const envSchema = z.object({
   TOOL_TIMEOUT_MS: int(100, 3_600_000).default(10_000),
   TOOL_MAX_ATTEMPTS: int(1, 100).default(3),
   PROMPT_CACHING: booleanFromEnv.default(true),
+  /** MCP tool servers (JSON array, src/mcp/mcp-settings.ts): their tools join the built-in ones. */
+  MCP_SERVERS: mcpServersFromJson.optional(),
   CONVERSATION_IDLE_TIMEOUT_MS: int(1_000, 30 * 24 * 3_600_000).default(3_600_000),
   CONVERSATION_MAX_TURNS_PER_RUN: int(1, 10_000).default(200),
   CONVERSATION_CONTEXT_TURNS: int(0, 1_000).default(50),

@@ -93,6 +93,7 @@ export async function handleMessages(
   call.stream = request.stream === true;
   call.model = request.model;
   call.inputTokens = countInputTokens(request);
+  if (request.tools && request.tools.length > 0) call.tools = request.tools.map((t) => t.name);
 
   const last = lastUserMessage(request);
   let extracted;

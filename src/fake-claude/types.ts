@@ -77,6 +77,8 @@ export interface FakeCall {
   model: string;
   /** Text of the last user message with directives stripped. */
   lastUserText: string;
+  /** Names of the tools the request offered (absent when it offered none). */
+  tools?: string[];
   /** HTTP status sent (0 when no status was sent: reset, hang, or aborted before the headers). */
   status: number;
 }

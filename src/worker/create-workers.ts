@@ -5,6 +5,7 @@ import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, createToolActivities } from '../activities';
 import type { RateGovernorTarget } from '../activities/model-call-failure';
+import type { ToolRegistry } from '../activities/tools/registry';
 import { createControlActivities } from '../activities/control';
 import type { WorkerMetrics } from '../observability/worker-metrics';
 import type { StreamHub } from '../streaming/stream-hub';
@@ -61,6 +62,8 @@ export interface ActivityWorkerOptions extends WorkerBaseOptions {
   toolTaskQueue?: string;
   /** Tool calls this process runs at once. */
   maxConcurrentToolCalls?: number;
+  /** Tools offered and run by this process (default: the built-in ones; see src/mcp). */
+  tools?: ToolRegistry;
 }
 
 /** Workflow code (plain or traced bundle) plus the tracing interceptors and sinks. */
@@ -181,6 +184,7 @@ export async function createActivityWorker(options: ActivityWorkerOptions): Prom
       ...(options.rateGovernor ? { rateGovernor: options.rateGovernor } : {}),
       ...(options.streams ? { streams: options.streams } : {}),
       usage: options.usage,
+      ...(options.tools ? { tools: options.tools } : {}),
     }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentClaudeCalls,
     // Fleet-wide model calls per second, enforced by the server for all workers together
@@ -221,8 +225,12 @@ async function createToolWorker(
     activities: createToolActivities({
       logger: options.logger,
       ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.tools ? { tools: options.tools } : {}),
     }),
     maxConcurrentActivityTaskExecutions: maxConcurrent,
+    // Tool activities have no heartbeat timeout; the long ones (MCP calls) heartbeat anyway so
+    // they hear of a cancelled job. Without a timeout the SDK would send those at most every 30 s.
+    defaultHeartbeatThrottleInterval: '1s',
   });
   reportSlots(
     options,

@@ -33,6 +33,9 @@ export function createToolRegistry(tools: readonly AgentTool[] = DEFAULT_TOOLS):
     byName.set(tool.name, tool);
   }
   const definitions = tools.map((tool): ToolDefinitionParam => {
+    if (tool.inputJsonSchema) {
+      return { name: tool.name, description: tool.description, input_schema: tool.inputJsonSchema };
+    }
     const { $schema: _ignored, ...schema } = z.toJSONSchema(tool.inputSchema, { io: 'input' });
     return {
       name: tool.name,

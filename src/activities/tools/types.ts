@@ -5,6 +5,8 @@ import type { ToolPolicy } from '../../shared';
 export interface ToolContext {
   /** Aborted when the job is cancelled or the attempt times out: pass it to any I/O. */
   signal: AbortSignal;
+  /** Tells Temporal the call is alive; a long call that heartbeats learns of cancellation. */
+  heartbeat?: () => void;
 }
 
 /**
@@ -26,6 +28,11 @@ export interface AgentTool<S extends z.ZodType = z.ZodType> {
   name: string;
   description: string;
   inputSchema: S;
+  /**
+   * JSON Schema sent to the model instead of one generated from `inputSchema`: for tools whose
+   * schema comes from elsewhere (an MCP server's `tools/list`).
+   */
+  inputJsonSchema?: { type: 'object'; [key: string]: unknown };
   policy?: Partial<ToolPolicy>;
   run(input: z.output<S>, ctx: ToolContext): Promise<string> | string;
 }
