@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -14,6 +15,7 @@ import { CHAT_WORKFLOW_TYPE, DEFAULT_PRIORITY, type ChatJobInput } from '../shar
 import { startDevServer } from '../temporal/dev-server';
 import { getFreePort } from '../temporal/free-port';
 import { ensureTemporalBinary } from '../temporal/temporal-binary';
+import { createFileTranscriptStore } from '../transcripts';
 import { openUsageWriter } from '../usage';
 import { createActivityWorkers, createWorkflowWorker } from '../worker/create-workers';
 import {
@@ -122,6 +124,9 @@ async function main(): Promise<void> {
     client,
     logger: pino({ level: 'silent' }),
   });
+  // Agent jobs keep their transcript by reference: a throwaway file store.
+  const transcriptDir = await mkdtemp(path.join(tmpdir(), 'af-transcripts-'));
+  const transcripts = createFileTranscriptStore(transcriptDir);
   const workers = [
     await createWorkflowWorker({
       ...base,
@@ -137,6 +142,7 @@ async function main(): Promise<void> {
       maxConcurrentClaudeCalls: 10,
       maxResponseChars: config.claude.maxResponseChars,
       usage,
+      transcripts,
     })),
   ];
   const running = Promise.all(workers.map((worker) => worker.run()));
@@ -192,6 +198,7 @@ async function main(): Promise<void> {
     await connection.close();
     await fake.close();
     await server.stop();
+    await rm(transcriptDir, { recursive: true, force: true });
   }
 }
 

@@ -27,6 +27,7 @@ import { readTemporalSettings } from '../temporal/settings';
 import { startLiveTextServer } from '../streaming/live-text-server';
 import { assertStreamSecret } from '../streaming/stream-auth';
 import { openUsageWriter, type UsageWriter } from '../usage';
+import { openTranscriptStore, type TranscriptStore } from '../transcripts';
 import {
   activityWorkerSettings,
   createActivityWorkers,
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
 
   const workers: Worker[] = [];
   let usage: UsageWriter | undefined;
+  let transcripts: TranscriptStore | undefined;
   // Probes for orchestrators (Kubernetes liveness/readiness, compose healthcheck), started before
   // the workers so a slow start reads as "alive, not ready" rather than as a dead process.
   if (config.worker.healthPort !== 0) {
@@ -155,6 +157,8 @@ async function main(): Promise<void> {
         metrics.usageFlushDuration.observe({ outcome }, ms / 1000);
       },
     });
+    // Transcripts of agent jobs kept by reference (src/transcripts): PostgreSQL or local files.
+    transcripts = await openTranscriptStore(config.transcripts, logger);
     workers.push(
       ...(await createActivityWorkers({
         ...base,
@@ -163,6 +167,7 @@ async function main(): Promise<void> {
         logger,
         streams: liveText.hub,
         usage,
+        transcripts,
       })),
     );
   }
@@ -188,6 +193,7 @@ async function main(): Promise<void> {
     await running;
     // Drained workers record nothing more: commit what is queued, then close the store.
     await usage?.close();
+    await transcripts?.close();
     await connection.close();
     await tracing?.shutdown();
     await observability.close();

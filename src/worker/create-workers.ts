@@ -10,6 +10,8 @@ import type { WorkerMetrics } from '../observability/worker-metrics';
 import type { StreamHub } from '../streaming/stream-hub';
 import { identityWithStream } from '../streaming/worker-identity';
 import type { UsageSink } from '../usage/types';
+import type { TranscriptStore } from '../transcripts/types';
+import type { ToolRegistry } from '../activities/tools/registry';
 import type { AppConfig } from '../config';
 import type { TracingHandle } from '../observability/tracing';
 import { workerTracingOptions } from '../observability/worker-tracing';
@@ -61,6 +63,10 @@ export interface ActivityWorkerOptions extends WorkerBaseOptions {
   toolTaskQueue?: string;
   /** Tool calls this process runs at once. */
   maxConcurrentToolCalls?: number;
+  /** Transcripts of agent jobs kept by reference (src/transcripts); required by those jobs. */
+  transcripts?: TranscriptStore;
+  /** The tools offered (default: the shipped registry); tests add their own. */
+  tools?: ToolRegistry;
 }
 
 /** Workflow code (plain or traced bundle) plus the tracing interceptors and sinks. */
@@ -181,6 +187,8 @@ export async function createActivityWorker(options: ActivityWorkerOptions): Prom
       ...(options.rateGovernor ? { rateGovernor: options.rateGovernor } : {}),
       ...(options.streams ? { streams: options.streams } : {}),
       usage: options.usage,
+      ...(options.transcripts ? { transcripts: options.transcripts } : {}),
+      ...(options.tools ? { tools: options.tools } : {}),
     }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentClaudeCalls,
     // Fleet-wide model calls per second, enforced by the server for all workers together
@@ -221,6 +229,8 @@ async function createToolWorker(
     activities: createToolActivities({
       logger: options.logger,
       ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.transcripts ? { transcripts: options.transcripts } : {}),
+      ...(options.tools ? { tools: options.tools } : {}),
     }),
     maxConcurrentActivityTaskExecutions: maxConcurrent,
   });
