@@ -3,7 +3,7 @@ import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { historyToJSON, type History } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { z } from 'zod';
@@ -25,6 +25,10 @@ import {
   recordAgentScenarios,
 } from './agent-fixture-scenarios';
 import { exitOnStartupError } from './startup-error';
+import {
+  TRANSCRIPT_SCENARIO_NAMES,
+  recordTranscriptScenarios,
+} from './transcript-fixture-scenarios';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
 const fixturesDir = path.join(projectRoot, 'test', 'fixtures', 'histories');
@@ -87,7 +91,12 @@ async function exists(file: string): Promise<boolean> {
 async function main(): Promise<void> {
   if (helpRequested(USAGE)) return;
   const { tag, force } = parseFlags(argsSchema, process.argv.slice(2), ['force']);
-  const names = [...SCENARIOS.map((s) => s.name), ...AGENT_SCENARIO_NAMES, ...V6_SCENARIO_NAMES];
+  const names = [
+    ...SCENARIOS.map((s) => s.name),
+    ...AGENT_SCENARIO_NAMES,
+    ...V6_SCENARIO_NAMES,
+    ...TRANSCRIPT_SCENARIO_NAMES,
+  ];
   for (const name of names) {
     const file = path.join(fixturesDir, `${name}.${tag}.json`);
     if (!force && (await exists(file))) {
@@ -183,13 +192,15 @@ async function main(): Promise<void> {
         `recorded ${path.relative(projectRoot, file)} (${history.events?.length ?? 0} events)`,
       );
     }
-    await recordAgentScenarios(client, config, async (name, history) => {
+    const save = async (name: string, history: History) => {
       const file = path.join(fixturesDir, `${name}.${tag}.json`);
       await writeFile(file, historyToJSON(history));
       console.log(
         `recorded ${path.relative(projectRoot, file)} (${history.events?.length ?? 0} events)`,
       );
-    });
+    };
+    await recordAgentScenarios(client, config, save);
+    await recordTranscriptScenarios(client, config, save);
   } finally {
     for (const worker of workers) worker.shutdown();
     await running;
