@@ -138,7 +138,8 @@ describe('file transcript store (no database)', () => {
     stack = await startTestStack({
       usage: 'temporal',
       tools: registry,
-      env: stackEnv,
+      // Without a database, by reference only when asked for (one machine: files).
+      env: { ...stackEnv, TRANSCRIPT_BY_REFERENCE: 'true' },
       fake: { recordRequests: true },
     });
     expect(stack.config.transcripts.databaseUrl).toBeUndefined();

@@ -18,10 +18,14 @@ export const TRANSCRIPT_SCENARIO_NAMES = ['agent-transcript-ref'] as const;
 /** Runs the transcript scenarios on `client` (workers with a transcript store polling). */
 export async function recordTranscriptScenarios(
   client: Client,
-  config: AppConfig,
+  recorderConfig: AppConfig,
   save: (name: (typeof TRANSCRIPT_SCENARIO_NAMES)[number], history: History) => Promise<void>,
 ): Promise<void> {
-  if (!config.transcripts.byReference) throw new Error('TRANSCRIPT_BY_REFERENCE must be on');
+  // The recorder has no database: by reference on its file store, as TRANSCRIPT_BY_REFERENCE=true.
+  const config = {
+    ...recorderConfig,
+    transcripts: { ...recorderConfig.transcripts, byReference: true },
+  };
   const registry = createToolRegistry();
   const submitter = createJobSubmitter({
     client,

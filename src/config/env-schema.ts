@@ -134,8 +134,11 @@ export const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\/\S+$/, { error: 'must be a postgres:// or postgresql:// URL' })
     .optional(),
   USAGE_DATABASE_POOL_SIZE: int(1, 100).default(4),
-  /** Agent transcripts by reference (docs/transcripts.md): model calls read them from a store. */
-  TRANSCRIPT_BY_REFERENCE: booleanFromEnv.default(true),
+  /**
+   * Agent transcripts by reference (docs/transcripts.md): `auto` = when a transcript database is
+   * configured (the file store serves one machine: `npm start` turns it on explicitly).
+   */
+  TRANSCRIPT_BY_REFERENCE: z.enum(['auto', 'true', 'false']).default('auto'),
   /** PostgreSQL database of agent transcripts; unset = USAGE_DATABASE_URL, else files. */
   TRANSCRIPT_DATABASE_URL: z
     .string()

@@ -15,11 +15,16 @@ export interface TranscriptConfig {
   poolSize: number;
 }
 
-/** The transcript settings: the database defaults to the usage ledger's. */
+/**
+ * The transcript settings: the database defaults to the usage ledger's. By reference by default
+ * only with a database: files on one machine are wrong for a fleet whose workers are on several
+ * (a model call would not find what a tool worker elsewhere wrote), so they must be asked for.
+ */
 export function transcriptConfig(e: EnvSettings): TranscriptConfig {
   const databaseUrl = e.TRANSCRIPT_DATABASE_URL ?? e.USAGE_DATABASE_URL;
+  const mode = e.TRANSCRIPT_BY_REFERENCE;
   return {
-    byReference: e.TRANSCRIPT_BY_REFERENCE,
+    byReference: mode === 'true' || (mode === 'auto' && databaseUrl !== undefined),
     ...(databaseUrl ? { databaseUrl } : {}),
     dir: e.TRANSCRIPT_DIR,
     poolSize: e.USAGE_DATABASE_POOL_SIZE,
