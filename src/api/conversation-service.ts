@@ -93,6 +93,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
       previewChars: c.previewChars,
       // Each turn's model calls record their usage from the activity (src/usage).
       usageByActivity: true,
+      ...(config.transcripts.byReference ? { transcript: { store: 'ref' as const } } : {}),
     };
   }
 

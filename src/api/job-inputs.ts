@@ -77,5 +77,7 @@ export function agentJobInput(
     workflowTaskQueue: config.taskQueues.workflows,
     // Each model call records its usage from the activity (src/usage): no history events.
     usageByActivity: true,
+    // The transcript by reference (docs/transcripts.md): model calls carry no transcript.
+    ...(config.transcripts.byReference ? { transcript: { store: 'ref' as const } } : {}),
   };
 }

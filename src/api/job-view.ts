@@ -30,6 +30,7 @@ function toStepView(
       started_at: step.startedAt,
       completed_at: step.completedAt,
       duration_ms: step.durationMs,
+      ...(step.truncated ? { text_chars: step.textChars, truncated: true as const } : {}),
     };
   }
   return {
@@ -43,6 +44,7 @@ function toStepView(
     started_at: step.startedAt,
     completed_at: step.completedAt,
     duration_ms: step.durationMs,
+    ...(step.truncated ? { output_chars: step.outputChars, truncated: true as const } : {}),
   };
 }
 

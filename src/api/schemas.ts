@@ -153,6 +153,14 @@ export const jobViewSchema = z
             started_at: z.string(),
             completed_at: z.string(),
             duration_ms: z.number(),
+            text_chars: z
+              .number()
+              .int()
+              .optional()
+              .openapi({ description: 'Length of the full text when `text` is a preview' }),
+            truncated: z.literal(true).optional().openapi({
+              description: 'The job keeps previews: the full text is in the transcript store',
+            }),
           }),
           z.object({
             type: z.literal('tool_call'),
@@ -165,6 +173,13 @@ export const jobViewSchema = z
             started_at: z.string(),
             completed_at: z.string(),
             duration_ms: z.number(),
+            output_chars: z.number().int().optional().openapi({
+              description:
+                'Length of the full output (sent to the model) when `output` is a preview',
+            }),
+            truncated: z.literal(true).optional().openapi({
+              description: 'The job keeps previews: the full text is in the transcript store',
+            }),
           }),
         ]),
       )

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { historyToJSON, type History } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { z } from 'zod';
@@ -14,6 +15,7 @@ import { CHAT_WORKFLOW_TYPE, DEFAULT_PRIORITY, type ChatJobInput } from '../shar
 import { startDevServer } from '../temporal/dev-server';
 import { getFreePort } from '../temporal/free-port';
 import { ensureTemporalBinary } from '../temporal/temporal-binary';
+import { createFileTranscriptStore } from '../transcripts';
 import { openUsageWriter } from '../usage';
 import { createActivityWorkers, createWorkflowWorker } from '../worker/create-workers';
 import {
@@ -23,6 +25,10 @@ import {
   recordAgentScenarios,
 } from './agent-fixture-scenarios';
 import { exitOnStartupError } from './startup-error';
+import {
+  TRANSCRIPT_SCENARIO_NAMES,
+  recordTranscriptScenarios,
+} from './transcript-fixture-scenarios';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
 const fixturesDir = path.join(projectRoot, 'test', 'fixtures', 'histories');
@@ -85,7 +91,12 @@ async function exists(file: string): Promise<boolean> {
 async function main(): Promise<void> {
   if (helpRequested(USAGE)) return;
   const { tag, force } = parseFlags(argsSchema, process.argv.slice(2), ['force']);
-  const names = [...SCENARIOS.map((s) => s.name), ...AGENT_SCENARIO_NAMES, ...V6_SCENARIO_NAMES];
+  const names = [
+    ...SCENARIOS.map((s) => s.name),
+    ...AGENT_SCENARIO_NAMES,
+    ...V6_SCENARIO_NAMES,
+    ...TRANSCRIPT_SCENARIO_NAMES,
+  ];
   for (const name of names) {
     const file = path.join(fixturesDir, `${name}.${tag}.json`);
     if (!force && (await exists(file))) {
@@ -122,6 +133,9 @@ async function main(): Promise<void> {
     client,
     logger: pino({ level: 'silent' }),
   });
+  // Agent jobs keep their transcript by reference: a throwaway file store.
+  const transcriptDir = await mkdtemp(path.join(tmpdir(), 'af-transcripts-'));
+  const transcripts = createFileTranscriptStore(transcriptDir);
   const workers = [
     await createWorkflowWorker({
       ...base,
@@ -137,6 +151,7 @@ async function main(): Promise<void> {
       maxConcurrentClaudeCalls: 10,
       maxResponseChars: config.claude.maxResponseChars,
       usage,
+      transcripts,
     })),
   ];
   const running = Promise.all(workers.map((worker) => worker.run()));
@@ -177,13 +192,15 @@ async function main(): Promise<void> {
         `recorded ${path.relative(projectRoot, file)} (${history.events?.length ?? 0} events)`,
       );
     }
-    await recordAgentScenarios(client, config, async (name, history) => {
+    const save = async (name: string, history: History) => {
       const file = path.join(fixturesDir, `${name}.${tag}.json`);
       await writeFile(file, historyToJSON(history));
       console.log(
         `recorded ${path.relative(projectRoot, file)} (${history.events?.length ?? 0} events)`,
       );
-    });
+    };
+    await recordAgentScenarios(client, config, save);
+    await recordTranscriptScenarios(client, config, save);
   } finally {
     for (const worker of workers) worker.shutdown();
     await running;
@@ -192,6 +209,7 @@ async function main(): Promise<void> {
     await connection.close();
     await fake.close();
     await server.stop();
+    await rm(transcriptDir, { recursive: true, force: true });
   }
 }
 

@@ -28,6 +28,7 @@ import { readTemporalSettings } from '../temporal/settings';
 import { startLiveTextServer } from '../streaming/live-text-server';
 import { assertStreamSecret } from '../streaming/stream-auth';
 import { openUsageWriter, type UsageWriter } from '../usage';
+import { openTranscriptStore, type TranscriptStore } from '../transcripts';
 import {
   activityWorkerSettings,
   createActivityWorkers,
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
   const workers: Worker[] = [];
   let usage: UsageWriter | undefined;
   let tools: WorkerToolRegistry | undefined;
+  let transcripts: TranscriptStore | undefined;
   // Probes for orchestrators (Kubernetes liveness/readiness, compose healthcheck), started before
   // the workers so a slow start reads as "alive, not ready" rather than as a dead process.
   if (config.worker.healthPort !== 0) {
@@ -159,6 +161,8 @@ async function main(): Promise<void> {
     });
     // Built-in tools plus those of the MCP servers (MCP_SERVERS), connected and listed once.
     tools = await openWorkerToolRegistry(config.agent.mcpServers, logger);
+    // Transcripts of agent jobs kept by reference (src/transcripts): PostgreSQL or local files.
+    transcripts = await openTranscriptStore(config.transcripts, logger);
     workers.push(
       ...(await createActivityWorkers({
         ...base,
@@ -168,6 +172,7 @@ async function main(): Promise<void> {
         streams: liveText.hub,
         usage,
         tools: tools.registry,
+        transcripts,
       })),
     );
   }
@@ -194,6 +199,7 @@ async function main(): Promise<void> {
     // Drained workers record nothing more: commit what is queued, then close the store.
     await usage?.close();
     await tools?.close();
+    await transcripts?.close();
     await connection.close();
     await tracing?.shutdown();
     await observability.close();

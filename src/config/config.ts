@@ -9,6 +9,7 @@ import {
 import { DEFAULT_PRICE_TABLE, type PriceTable } from '../observability/price-table';
 import type { ClaudeCallPolicy, ModelSettings } from '../shared';
 import type { McpServerSettings } from '../mcp/mcp-settings';
+import { transcriptConfig, type TranscriptConfig } from './transcript-config';
 
 /** Validated, structured settings of one process. Parsed once, by an entry point. */
 export interface AppConfig {
@@ -166,6 +167,8 @@ export interface AppConfig {
     /** Connections per process to that database. */
     poolSize: number;
   };
+  /** Where agent transcripts live when passed by reference (src/transcripts). */
+  transcripts: TranscriptConfig;
   /** Settings used only by `npm start` (the whole local stack). */
   stack: {
     activityWorkers: number;
@@ -397,6 +400,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       ...(e.USAGE_DATABASE_URL ? { databaseUrl: e.USAGE_DATABASE_URL } : {}),
       poolSize: e.USAGE_DATABASE_POOL_SIZE,
     },
+    transcripts: transcriptConfig(e),
     stack: {
       activityWorkers: e.ACTIVITY_WORKERS,
       fakeClaudePort: e.FAKE_CLAUDE_PORT,

@@ -135,9 +135,21 @@ export const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\/\S+$/, { error: 'must be a postgres:// or postgresql:// URL' })
     .optional(),
   USAGE_DATABASE_POOL_SIZE: int(1, 100).default(4),
+  /**
+   * Agent transcripts by reference (docs/transcripts.md): `auto` = when a transcript database is
+   * configured (the file store serves one machine: `npm start` turns it on explicitly).
+   */
+  TRANSCRIPT_BY_REFERENCE: z.enum(['auto', 'true', 'false']).default('auto'),
+  /** PostgreSQL database of agent transcripts; unset = USAGE_DATABASE_URL, else files. */
+  TRANSCRIPT_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, { error: 'must be a postgres:// or postgresql:// URL' })
+    .optional(),
+  /** Directory of the file transcript store (one machine only). */
+  TRANSCRIPT_DIR: z.string().min(1).default('.data/transcripts'),
 
   // Agent features: tool loop, conversations, prompt caching, wait-for-result, live streaming.
-  AGENT_MAX_STEPS: int(1, 100).default(8),
+  AGENT_MAX_STEPS: int(1, 1_000).default(8),
   TOOL_TIMEOUT_MS: int(100, 3_600_000).default(10_000),
   TOOL_MAX_ATTEMPTS: int(1, 100).default(3),
   PROMPT_CACHING: booleanFromEnv.default(true),

@@ -16,6 +16,11 @@ export interface FakeDirective {
   tool?: string;
   /** Arguments of the forced tool call: a JSON object (to test invalid arguments). */
   toolInput?: Record<string, unknown>;
+  /**
+   * With `tool=`: ask for the tool this many times in a row, one call per model call (a long
+   * agent run), before answering. The directive stays in the first message and is read there.
+   */
+  toolCalls?: number;
 }
 
 /** Result of {@link extractDirectives}. */
@@ -157,6 +162,14 @@ function applyPair(into: FakeDirective, key: string, value: string): void {
       into.toolInput = parsed as Record<string, unknown>;
       return;
     }
+    case 'tool_calls': {
+      const n = nonNegative(key, value);
+      if (!Number.isInteger(n) || n < 1) {
+        throw new DirectiveError('directive tool_calls= must be a positive integer');
+      }
+      into.toolCalls = n;
+      return;
+    }
     case 'fail':
       try {
         into.fail = parseFailureScript(value);
@@ -166,7 +179,7 @@ function applyPair(into: FakeDirective, key: string, value: string): void {
       return;
     default:
       throw new DirectiveError(
-        `unknown directive key ${JSON.stringify(key)} (expected latency_ms, ttft_ms, tps, reply, fail, key, tool or tool_input)`,
+        `unknown directive key ${JSON.stringify(key)} (expected latency_ms, ttft_ms, tps, reply, fail, key, tool, tool_input or tool_calls)`,
       );
   }
 }

@@ -14,6 +14,7 @@ import { planReply } from './reply';
 import { parseMessagesRequest } from './request-schema';
 import { sendError, sendJson, sleep, streamReply, type Timing } from './responder';
 import { chooseStep, failureOutcome } from './step-choice';
+import { chainedToolCall, requestDigest } from './tool-chain';
 import { type FakeCall } from './types';
 import { SPEND_LIMIT_MESSAGE, errorFor, messageBody } from './wire';
 
@@ -94,6 +95,7 @@ export async function handleMessages(
   call.model = request.model;
   call.inputTokens = countInputTokens(request);
   if (request.tools && request.tools.length > 0) call.tools = request.tools.map((t) => t.name);
+  if (state.options.recordRequests) call.request = requestDigest(rawBody, request);
 
   const last = lastUserMessage(request);
   let extracted;
@@ -136,6 +138,7 @@ export async function handleMessages(
     ...(directive.tool !== undefined
       ? { forcedTool: { name: directive.tool, input: directive.toolInput ?? {} } }
       : {}),
+    ...chainedToolCall(request),
   });
   const header = {
     id: `msg_fake_${ex.sequence}`,

@@ -22,6 +22,7 @@ export interface ResolvedOptions {
   seed: number;
   requireApiKey: boolean;
   maxCallLog: number;
+  recordRequests: boolean;
 }
 
 /** Default ring-buffer size of the call log. */
@@ -76,5 +77,6 @@ export function resolveOptions(options: FakeClaudeOptions = {}): ResolvedOptions
     seed,
     requireApiKey: options.requireApiKey ?? true,
     maxCallLog: Math.max(1, Math.floor(maxCallLog)),
+    recordRequests: options.recordRequests ?? false,
   };
 }

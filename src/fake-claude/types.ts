@@ -39,6 +39,19 @@ export interface FakeClaudeOptions {
   requireApiKey?: boolean;
   /** Ring buffer size of the call log. Default 100000. */
   maxCallLog?: number;
+  /** Record a digest of each request body in the call log (`request`). Default false. */
+  recordRequests?: boolean;
+}
+
+/** Digest of one request body (recorded with `recordRequests`). */
+export interface FakeRequestDigest {
+  /** sha256 (hex) of the raw body: equal digests mean byte-identical requests. */
+  sha256: string;
+  bytes: number;
+  /** `cache_control` markers in the body (prompt-cache breakpoints). */
+  cacheControls: number;
+  /** Messages in the request. */
+  messages: number;
 }
 
 /** What the fake did with one `POST /v1/messages` request. */
@@ -81,6 +94,8 @@ export interface FakeCall {
   tools?: string[];
   /** HTTP status sent (0 when no status was sent: reset, hang, or aborted before the headers). */
   status: number;
+  /** The request's digest, when the server records them. */
+  request?: FakeRequestDigest;
 }
 
 /** A running fake server. */

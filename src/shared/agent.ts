@@ -14,6 +14,7 @@ import type {
   PriorityLevel,
 } from './job';
 import type { ClaudeCallResult, TokenUsage } from './job';
+import type { TranscriptMode } from './transcript';
 
 /** Workflow type of an agent job (a chat job that may call tools). */
 export const AGENT_WORKFLOW_TYPE = 'agentWorkflow';
@@ -140,6 +141,12 @@ export interface AgentJobInput {
    * the ledger workflow from workflow code, exactly as recorded.
    */
   usageByActivity?: boolean;
+  /**
+   * The transcript lives in the transcript store, by reference (src/workflows/transcript-ref.ts):
+   * model calls load it there and tool outputs are written there, so the history holds previews.
+   * Absent in jobs submitted before (and with TRANSCRIPT_BY_REFERENCE=false): messages inline.
+   */
+  transcript?: TranscriptMode;
 }
 
 /** A model call of an agent job, as shown in `GET /chat/:job_id`. */
@@ -157,6 +164,10 @@ export interface ModelCallStep {
   durationMs: number;
   /** Tool calls the model asked for in this step. */
   toolUses: number;
+  /** Length of the step's full text when `text` is a preview (transcript by reference). */
+  textChars?: number;
+  /** `text` is a preview of a longer text (its full text is in the transcript store). */
+  truncated?: true;
 }
 
 /** A tool call of an agent job. */
@@ -172,6 +183,10 @@ export interface ToolCallStep {
   startedAt: string;
   completedAt: string;
   durationMs: number;
+  /** Length of the full output when `output` is a preview (transcript by reference). */
+  outputChars?: number;
+  /** `output` is a preview; the model received the full output from the transcript store. */
+  truncated?: true;
 }
 
 /** One step of an agent job. */
@@ -195,6 +210,9 @@ export interface ClaudeAgentCallResult extends Omit<ClaudeCallResult, 'text' | '
 export interface ToolRunResult {
   output: string;
   isError: boolean;
+  /** Length of the full output when `output` is a preview (stored by reference). */
+  outputChars?: number;
+  truncated?: true;
   startedAt: string;
   finishedAt: string;
   durationMs: number;
@@ -321,6 +339,8 @@ export interface ConversationSettings {
   previewChars: number;
   /** Turns record usage from their model-call activities (see {@link AgentJobInput}). */
   usageByActivity?: boolean;
+  /** Turns keep their transcript by reference (absent in conversations started before). */
+  transcript?: TranscriptMode;
 }
 
 /** One turn of a conversation. */

@@ -41,6 +41,11 @@ export const FailureType = {
   ConversationQueueFull: 'ConversationQueueFull',
   /** A model call's usage could not be committed to the usage store; the call is retried. */
   UsageNotRecorded: 'UsageNotRecorded',
+  /**
+   * A model call found its job's transcript incomplete in the transcript store (e.g. file stores
+   * on several machines): retrying on the same store cannot help.
+   */
+  TranscriptMissing: 'TranscriptMissing',
 } as const;
 
 /** One of the {@link FailureType} strings. */

@@ -93,7 +93,7 @@ ON CONFLICT (user_id, day, model) DO UPDATE SET
  * `url` with a user name: one without falls back, as libpq does, to PGUSER, USER and then the
  * OS account (the pg driver alone fails when USER is unset, as under some process managers).
  */
-function withUser(url: string): string {
+export function withUser(url: string): string {
   const parsed = new URL(url);
   if (parsed.username) return url;
   parsed.username = encodeURIComponent(

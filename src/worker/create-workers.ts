@@ -11,6 +11,7 @@ import type { WorkerMetrics } from '../observability/worker-metrics';
 import type { StreamHub } from '../streaming/stream-hub';
 import { identityWithStream } from '../streaming/worker-identity';
 import type { UsageSink } from '../usage/types';
+import type { TranscriptStore } from '../transcripts/types';
 import type { AppConfig } from '../config';
 import type { TracingHandle } from '../observability/tracing';
 import { workerTracingOptions } from '../observability/worker-tracing';
@@ -62,7 +63,9 @@ export interface ActivityWorkerOptions extends WorkerBaseOptions {
   toolTaskQueue?: string;
   /** Tool calls this process runs at once. */
   maxConcurrentToolCalls?: number;
-  /** Tools offered and run by this process (default: the built-in ones; see src/mcp). */
+  /** Transcripts of agent jobs kept by reference (src/transcripts); required by those jobs. */
+  transcripts?: TranscriptStore;
+  /** Tools offered and run by this process (default: the built-in ones; MCP: src/mcp). */
   tools?: ToolRegistry;
 }
 
@@ -184,6 +187,7 @@ export async function createActivityWorker(options: ActivityWorkerOptions): Prom
       ...(options.rateGovernor ? { rateGovernor: options.rateGovernor } : {}),
       ...(options.streams ? { streams: options.streams } : {}),
       usage: options.usage,
+      ...(options.transcripts ? { transcripts: options.transcripts } : {}),
       ...(options.tools ? { tools: options.tools } : {}),
     }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentClaudeCalls,
@@ -225,6 +229,7 @@ async function createToolWorker(
     activities: createToolActivities({
       logger: options.logger,
       ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.transcripts ? { transcripts: options.transcripts } : {}),
       ...(options.tools ? { tools: options.tools } : {}),
     }),
     maxConcurrentActivityTaskExecutions: maxConcurrent,

@@ -17,6 +17,7 @@ import {
 } from '../shared';
 import { claudeCallOptions, toolCallOptions } from './activity-options';
 import { attemptsFromFailure, describeFailure } from './chat-workflow';
+import { boundLastModelStep, transcriptRef } from './transcript-ref';
 import { addUsage, reportUsage } from './usage-reporting';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -69,6 +70,8 @@ export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState
     claudeCallOptions(input.policy, input.activityTaskQueue, input.priority, true),
   );
   const messages: AgentMessage[] = [...input.history, { role: 'user', content: input.message }];
+  // By reference, calls carry only what they append: the store holds the transcript.
+  const ref = transcriptRef(input, messages);
 
   try {
     for (let call = 0; ; call++) {
@@ -77,7 +80,7 @@ export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState
         jobId: input.jobId,
         userId: input.userId,
         call,
-        messages,
+        ...(ref ? { transcript: ref.next() } : { messages }),
         model: input.model,
         tools: input.tools.enabled,
         toolChoice: lastStep ? 'none' : 'auto',
@@ -108,6 +111,7 @@ export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState
         durationMs: Date.parse(result.finishedAt) - Date.parse(result.startedAt),
         toolUses: toolUses.length,
       });
+      if (ref) boundLastModelStep(state.steps);
       if (result.truncated) state.truncated = true;
       if (result.stopReason !== 'tool_use' || toolUses.length === 0 || lastStep) {
         state.response = text;
@@ -115,19 +119,21 @@ export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState
         state.completedAt = result.finishedAt;
         break;
       }
-      messages.push({ role: 'assistant', content: result.content });
+      if (!ref) messages.push({ role: 'assistant', content: result.content });
       // Independent tool calls run in parallel; results go back in the model's order.
       const steps = await Promise.all(toolUses.map((use) => runToolCall(input, call, use)));
       state.steps.push(...steps);
-      messages.push({
-        role: 'user',
-        content: steps.map((step) => ({
-          type: 'tool_result' as const,
-          tool_use_id: step.toolUseId,
-          content: step.output,
-          ...(step.isError ? { is_error: true } : {}),
-        })),
-      });
+      if (ref) ref.answered(result.content, steps);
+      else
+        messages.push({
+          role: 'user',
+          content: steps.map((step) => ({
+            type: 'tool_result' as const,
+            tool_use_id: step.toolUseId,
+            content: step.output,
+            ...(step.isError ? { is_error: true } : {}),
+          })),
+        });
     }
     state.status = 'completed';
     await report();
@@ -179,11 +185,13 @@ async function runToolCall(
       toolUseId: use.id,
       name: use.name,
       input: use.input,
+      ...(input.transcript ? { store: true } : {}),
     });
     return {
       ...base,
       output: result.output,
       isError: result.isError,
+      ...(result.truncated ? { outputChars: result.outputChars, truncated: true as const } : {}),
       startedAt: result.startedAt,
       completedAt: result.finishedAt,
       durationMs: result.durationMs,

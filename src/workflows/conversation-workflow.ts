@@ -189,6 +189,7 @@ async function runTurn(
           workflowTaskQueue: settings.workflowTaskQueue,
           // Conversations started before keep their turns' old reporting path.
           ...(settings.usageByActivity ? { usageByActivity: true } : {}),
+          ...(settings.transcript ? { transcript: settings.transcript } : {}),
           conversation: {
             conversationId: input.conversationId,
             workflowId: workflowInfo().workflowId,
