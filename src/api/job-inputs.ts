@@ -1,6 +1,11 @@
 import type { ToolRegistry } from '../activities/tools/registry';
 import type { AppConfig } from '../config';
-import type { AgentJobInput, AgentToolSettings, ChatJobInput } from '../shared';
+import type {
+  AgentJobInput,
+  AgentToolSettings,
+  ApprovalSettings,
+  ChatJobInput,
+} from '../shared';
 import { fairnessFor } from './temporal-calls';
 
 /** What every job's input starts from: who asked what, when, and with which model. */
@@ -58,11 +63,32 @@ export function toolSettings(
   };
 }
 
+/**
+ * Approval settings of an agent job or turn: the registry's and operator's tools that always
+ * wait, plus the request's (`true` = every tool). Undefined when no tool needs approval, so the
+ * job's input (and history) is exactly what it was before approvals existed.
+ */
+export function approvalSettings(
+  config: AppConfig,
+  registry: ToolRegistry,
+  requested: boolean | string[] | undefined,
+): ApprovalSettings | undefined {
+  const tools = new Set([...registry.approvalDefaults(), ...config.agent.approval.tools]);
+  for (const name of requested === true ? registry.names() : requested || []) tools.add(name);
+  if (tools.size === 0) return undefined;
+  return {
+    tools: [...tools].sort(),
+    timeoutMs: config.agent.approval.timeoutMs,
+    timeoutDecision: config.agent.approval.timeoutDecision,
+  };
+}
+
 /** Input of a tool-using agent job (no conversation). */
 export function agentJobInput(
   base: JobBase,
   config: AppConfig,
   registry: ToolRegistry,
+  approval?: ApprovalSettings,
 ): AgentJobInput {
   return {
     ...commonInput(base, config),
@@ -72,5 +98,6 @@ export function agentJobInput(
     workflowTaskQueue: config.taskQueues.workflows,
     // Each model call records its usage from the activity (src/usage): no history events.
     usageByActivity: true,
+    ...(approval ? { approval } : {}),
   };
 }

@@ -116,6 +116,8 @@ export interface AppConfig {
   agent: {
     maxSteps: number;
     toolPolicy: { timeoutMs: number; maxAttempts: number };
+    /** Human approval of tool calls: tools that always wait (beyond the registry's), how long. */
+    approval: { tools: string[]; timeoutMs: number; timeoutDecision: 'deny' | 'approve' };
     promptCaching: boolean;
     conversation: {
       idleTimeoutMs: number;
@@ -358,6 +360,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     agent: {
       maxSteps: e.AGENT_MAX_STEPS,
       toolPolicy: { timeoutMs: e.TOOL_TIMEOUT_MS, maxAttempts: e.TOOL_MAX_ATTEMPTS },
+      approval: {
+        tools: e.TOOLS_REQUIRING_APPROVAL,
+        timeoutMs: e.APPROVAL_TIMEOUT_MS,
+        timeoutDecision: e.APPROVAL_TIMEOUT_DECISION,
+      },
       promptCaching: e.PROMPT_CACHING,
       conversation: {
         idleTimeoutMs: e.CONVERSATION_IDLE_TIMEOUT_MS,

@@ -14,6 +14,7 @@ import type {
   PriorityLevel,
 } from './job';
 import type { ClaudeCallResult, TokenUsage } from './job';
+import type { ApprovalDecisionKind, ApprovalSettings, PendingApproval } from './approvals';
 
 /** Workflow type of an agent job (a chat job that may call tools). */
 export const AGENT_WORKFLOW_TYPE = 'agentWorkflow';
@@ -140,6 +141,8 @@ export interface AgentJobInput {
    * the ledger workflow from workflow code, exactly as recorded.
    */
   usageByActivity?: boolean;
+  /** Tools that wait for a human decision (absent: none do, and no approval code runs). */
+  approval?: ApprovalSettings;
 }
 
 /** A model call of an agent job, as shown in `GET /chat/:job_id`. */
@@ -172,6 +175,15 @@ export interface ToolCallStep {
   startedAt: string;
   completedAt: string;
   durationMs: number;
+  /** The human decision this call waited for (jobs with approvals only). */
+  approval?: {
+    decision: ApprovalDecisionKind;
+    reason?: string;
+    decidedBy?: string;
+    decidedAt: string;
+    /** Nobody decided within the timeout: `decision` is the configured timeout decision. */
+    timedOut?: boolean;
+  };
 }
 
 /** One step of an agent job. */
@@ -184,6 +196,8 @@ export interface AgentJobState extends ChatJobState {
   steps: AgentStep[];
   conversationId?: string;
   turn?: number;
+  /** Tool calls waiting for a human decision (jobs with approvals only). */
+  pendingApprovals?: PendingApproval[];
 }
 
 /** What `callClaudeAgent` returns: one model call of the tool loop (content blocks, not text). */
@@ -343,6 +357,8 @@ export interface ConversationTurn {
   compacted?: boolean;
   /** Fingerprint of the request that submitted it (absent in turns accepted before it existed). */
   requestHash?: string;
+  /** Approval settings the turn's agent job runs with (absent: no approvals). */
+  approval?: ApprovalSettings;
 }
 
 /** State of a conversation, exposed by query and returned when it closes. */
@@ -375,6 +391,8 @@ export interface SubmitMessage {
   tools: boolean;
   /** Fingerprint of the request, kept with the turn to detect an idempotency key's reuse. */
   requestHash?: string;
+  /** Tools of this turn that wait for a human decision (absent: none). */
+  approval?: ApprovalSettings;
 }
 
 /** Result of the `submitMessage` update. */
