@@ -39,10 +39,7 @@ export function approvalRoutes({ approvals, config, findJob }: ApprovalRoutesDep
     if (isFinalStatus(job.status)) {
       throw new HttpError(409, 'approval_not_pending', `Job ${jobId} already ${job.status}`);
     }
-    // A plain chat job has no tools (and no steps): nothing of it can wait.
-    if (!job.steps) {
-      throw new HttpError(409, 'approval_not_pending', `Job ${jobId} has no tool calls`);
-    }
+    // A plain chat job (no update handler) or a call not waiting: the workflow refuses, 409.
     const view = await approvals.decide(
       jobId,
       {
