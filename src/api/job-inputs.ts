@@ -1,11 +1,6 @@
 import type { ToolRegistry } from '../activities/tools/registry';
 import type { AppConfig } from '../config';
-import type {
-  AgentJobInput,
-  AgentToolSettings,
-  ApprovalSettings,
-  ChatJobInput,
-} from '../shared';
+import type { AgentJobInput, AgentToolSettings, ApprovalSettings, ChatJobInput } from '../shared';
 import { fairnessFor } from './temporal-calls';
 
 /** What every job's input starts from: who asked what, when, and with which model. */

@@ -143,7 +143,12 @@ export const envSchema = z.object({
   TOOLS_REQUIRING_APPROVAL: z
     .string()
     .regex(/^[A-Za-z0-9_,\s-]*$/, 'comma-separated tool names')
-    .transform((text) => text.split(',').map((name) => name.trim()).filter((name) => name !== ''))
+    .transform((text) =>
+      text
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => name !== ''),
+    )
     .default([]),
   APPROVAL_TIMEOUT_MS: int(1_000, 30 * 24 * 3_600_000).default(24 * 3_600_000),
   APPROVAL_TIMEOUT_DECISION: z.enum(['deny', 'approve']).default('deny'),
