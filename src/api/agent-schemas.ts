@@ -47,7 +47,7 @@ export const usageParamsSchema = z.object({ user_id: userIdSchema });
 /** `GET /chat/:job_id/events` resume point (also accepted as `?last_event_id=`). */
 export const lastEventIdSchema = z
   .string()
-  .regex(/^\d+\.\d+(\.[a-z]+)?$/, 'an event id received from this stream')
+  .regex(/^\d+\.\d+(\.[a-z_]+)?$/, 'an event id received from this stream')
   .optional();
 
 const turnViewSchema = z

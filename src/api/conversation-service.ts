@@ -16,6 +16,7 @@ import {
   parseConversationJobId,
   submitMessageUpdate,
   toTemporalPriority,
+  type ApprovalSettings,
   type ConversationMemo,
   type ConversationSettings,
   type ConversationState,
@@ -41,6 +42,8 @@ export interface TurnDelivery {
   tools: boolean;
   submittedAt: string;
   requestHash: string;
+  /** Tools of this turn that wait for a human decision (absent: none). */
+  approval?: ApprovalSettings;
 }
 
 /** The Temporal side of conversations. */
@@ -179,6 +182,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
                 priority: turn.priority,
                 tools: turn.tools,
                 requestHash: turn.requestHash,
+                ...(turn.approval ? { approval: turn.approval } : {}),
               },
             ],
             // Temporal deduplicates updates by id within a run, and the handler across runs.

@@ -1,7 +1,7 @@
 import type { ToolRegistry } from '../activities/tools/registry';
 import type { AppConfig } from '../config';
 import { mcpToolPolicies } from '../mcp/mcp-settings';
-import type { AgentJobInput, AgentToolSettings, ChatJobInput } from '../shared';
+import type { AgentJobInput, AgentToolSettings, ApprovalSettings, ChatJobInput } from '../shared';
 import { fairnessFor } from './temporal-calls';
 
 /** What every job's input starts from: who asked what, when, and with which model. */
@@ -63,11 +63,32 @@ export function toolSettings(
   };
 }
 
+/**
+ * Approval settings of an agent job or turn: the registry's and operator's tools that always
+ * wait, plus the request's (`true` = every tool). Undefined when no tool needs approval, so the
+ * job's input (and history) is exactly what it was before approvals existed.
+ */
+export function approvalSettings(
+  config: AppConfig,
+  registry: ToolRegistry,
+  requested: boolean | string[] | undefined,
+): ApprovalSettings | undefined {
+  const tools = new Set([...registry.approvalDefaults(), ...config.agent.approval.tools]);
+  for (const name of requested === true ? registry.names() : requested || []) tools.add(name);
+  if (tools.size === 0) return undefined;
+  return {
+    tools: [...tools].sort(),
+    timeoutMs: config.agent.approval.timeoutMs,
+    timeoutDecision: config.agent.approval.timeoutDecision,
+  };
+}
+
 /** Input of a tool-using agent job (no conversation). */
 export function agentJobInput(
   base: JobBase,
   config: AppConfig,
   registry: ToolRegistry,
+  approval?: ApprovalSettings,
 ): AgentJobInput {
   return {
     ...commonInput(base, config),
@@ -79,5 +100,6 @@ export function agentJobInput(
     usageByActivity: true,
     // The transcript by reference (docs/transcripts.md): model calls carry no transcript.
     ...(config.transcripts.byReference ? { transcript: { store: 'ref' as const } } : {}),
+    ...(approval ? { approval } : {}),
   };
 }

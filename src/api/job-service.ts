@@ -14,6 +14,7 @@ import {
   AGENT_WORKFLOW_TYPE,
   CHAT_WORKFLOW_TYPE,
   FailureType,
+  SEARCH_ATTRIBUTES,
   getJobStatusQuery,
   type ChatJobState,
 } from '../shared';
@@ -222,8 +223,9 @@ export function createJobService(deps: JobServiceDeps): JobService {
       // The call finished and the workflow is closing: only the workflow knows the outcome yet.
       return (await queried(handle, deadline)) ?? { ...base, status: 'processing' };
     }
-    // Agent jobs: the query carries the steps so far.
-    const state = (await queried(handle, deadline)) ?? base;
+    // Agent jobs: the query carries the steps so far. Without a worker to ask, the search
+    // attribute in the describe still tells a job waiting for a human decision.
+    const state = (await queried(handle, deadline)) ?? withApprovalFlag(base, description);
     return pending && state.status === 'queued' ? withPendingCall(state, pending) : state;
   }
 
@@ -343,6 +345,15 @@ async function finishedState(
         `The job ended as ${description.status.name}`,
       );
   }
+}
+
+/** The memo's state, marked `awaiting_approval` when the describe's search attribute says so. */
+function withApprovalFlag(
+  base: ChatJobState,
+  description: WorkflowExecutionDescription,
+): ChatJobState {
+  const flag = description.searchAttributes[SEARCH_ATTRIBUTES.awaitingApproval.name];
+  return flag?.[0] === true ? { ...base, status: 'awaiting_approval' } : base;
 }
 
 function failed(

@@ -16,7 +16,7 @@ import {
 import type { AdmissionController } from './admission/admission-controller';
 import type { ConversationService } from './conversation-service';
 import { HttpError } from './http-error';
-import { agentJobInput, chatJobInput, type JobBase } from './job-inputs';
+import { agentJobInput, approvalSettings, chatJobInput, type JobBase } from './job-inputs';
 import type { JobMemo } from './job-view';
 import { callWithin, type Deadline } from './request-deadline';
 import { fairnessFor, jobIdForIdempotencyKey, jobSearchAttributes } from './temporal-calls';
@@ -40,6 +40,8 @@ export interface Submission {
   requested?: { model?: string; maxTokens?: number };
   /** Conversation turns only: which conversation, and whether the turn may use tools. */
   conversation?: { id: string; tools: boolean };
+  /** `require_approval` of the request (agent jobs and turns; names checked by the route). */
+  requireApproval?: boolean | string[];
 }
 
 /** Outcome of a submission. */
@@ -91,6 +93,9 @@ export function requestFingerprint(submission: Submission): string {
   if (submission.requested?.maxTokens !== undefined) {
     fields.push(['max_tokens', submission.requested.maxTokens]);
   }
+  if (submission.requireApproval !== undefined) {
+    fields.push(['require_approval', submission.requireApproval]);
+  }
   return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
 }
 
@@ -114,6 +119,11 @@ export function jobIdFor(submission: Submission): string {
     : jobIdForIdempotencyKey(userId, `${kind}\n${key}`);
 }
 
+/** The approval field of a turn, only when the turn has tools needing approval. */
+function approvalField(approval: ReturnType<typeof approvalSettings>) {
+  return approval ? { approval } : {};
+}
+
 function keyConflict(): HttpError {
   return new HttpError(
     409,
@@ -131,6 +141,13 @@ function keyConflict(): HttpError {
  */
 export function createJobSubmitter(deps: JobSubmitterDeps): JobSubmitter {
   const { client, config } = deps;
+  // A typo in TOOLS_REQUIRING_APPROVAL must stop the start, not silently approve everything.
+  const unknownTools = config.agent.approval.tools.filter((name) => !deps.registry.get(name));
+  if (unknownTools.length > 0) {
+    throw new Error(
+      `TOOLS_REQUIRING_APPROVAL names unknown tools: ${unknownTools.join(', ')} (known: ${deps.registry.names().join(', ')})`,
+    );
+  }
 
   /** Through the start limit when there is admission; as is otherwise. */
   const throughLimit =
@@ -148,7 +165,12 @@ export function createJobSubmitter(deps: JobSubmitterDeps): JobSubmitter {
     const input =
       submission.kind === 'chat'
         ? chatJobInput(base, config)
-        : agentJobInput(base, config, deps.registry);
+        : agentJobInput(
+            base,
+            config,
+            deps.registry,
+            approvalSettings(config, deps.registry, submission.requireApproval),
+          );
     const memo: JobMemo = {
       user_id: base.userId,
       priority: base.priority,
@@ -217,6 +239,7 @@ export function createJobSubmitter(deps: JobSubmitterDeps): JobSubmitter {
         tools: conversation.tools,
         submittedAt: base.submittedAt,
         requestHash: fingerprint,
+        ...approvalField(approvalSettings(config, deps.registry, submission.requireApproval)),
       },
       deadline,
       throughLimit(false),

@@ -1,5 +1,6 @@
 import { estimateCostUsd, type PriceTable } from '../observability/price-table';
 import type { AgentJobState, AgentStep, ChatJobState, PriorityLevel } from '../shared';
+import { toPendingApprovalView, toStepApprovalView } from './approval-view';
 import type { JobView } from './schemas';
 
 /** Job facts recorded in the workflow memo at submission, readable without any worker. */
@@ -45,6 +46,7 @@ function toStepView(
     completed_at: step.completedAt,
     duration_ms: step.durationMs,
     ...(step.truncated ? { output_chars: step.outputChars, truncated: true as const } : {}),
+    ...(step.approval ? { approval: toStepApprovalView(step.approval) } : {}),
   };
 }
 
@@ -96,6 +98,9 @@ export function toJobView(state: ChatJobState, prices?: PriceTable): JobView {
     ...(agent.conversationId !== undefined ? { conversation_id: agent.conversationId } : {}),
     ...(agent.turn !== undefined ? { turn: agent.turn } : {}),
     ...(agent.steps ? { steps: agent.steps.map((step) => toStepView(step, prices)) } : {}),
+    ...(agent.pendingApprovals?.length
+      ? { pending_approvals: agent.pendingApprovals.map(toPendingApprovalView) }
+      : {}),
   };
 }
 

@@ -6,6 +6,11 @@ import {
   PRIORITY_NAMES,
   type PriorityLevel,
 } from '../shared';
+import {
+  pendingApprovalSchema,
+  requireApprovalSchema,
+  stepApprovalSchema,
+} from './approval-schemas';
 
 // Adds `.openapi()` to zod schemas so /openapi.json is generated from these very validators.
 extendZodWithOpenApi(z);
@@ -58,6 +63,7 @@ export const chatRequestSchema = z
       description:
         'Let the model call tools (calculator, current_time, word_count). Default: true in a conversation, false for a single message',
     }),
+    require_approval: requireApprovalSchema,
   })
   .openapi('ChatRequest');
 
@@ -88,7 +94,7 @@ export const jobIdParamsSchema = z.object({
 });
 
 export const jobStatusSchema = z
-  .enum(['queued', 'processing', 'completed', 'failed', 'cancelled'])
+  .enum(['queued', 'processing', 'awaiting_approval', 'completed', 'failed', 'cancelled'])
   .openapi('JobStatus');
 
 /** `202` answer of `POST /chat`. */
@@ -180,11 +186,15 @@ export const jobViewSchema = z
             truncated: z.literal(true).optional().openapi({
               description: 'The job keeps previews: the full text is in the transcript store',
             }),
+            approval: stepApprovalSchema.optional(),
           }),
         ]),
       )
       .optional()
       .openapi({ description: 'Agent jobs: each model call and tool call, in order' }),
+    pending_approvals: z.array(pendingApprovalSchema).optional().openapi({
+      description: 'Tool calls waiting for a decision (status awaiting_approval)',
+    }),
   })
   .openapi('Job');
 

@@ -24,6 +24,7 @@ import {
   V6_SCENARIO_NAMES,
   recordAgentScenarios,
 } from './agent-fixture-scenarios';
+import { APPROVAL_SCENARIO_NAMES, recordApprovalScenarios } from './approval-fixture-scenarios';
 import { exitOnStartupError } from './startup-error';
 import {
   TRANSCRIPT_SCENARIO_NAMES,
@@ -96,6 +97,7 @@ async function main(): Promise<void> {
     ...AGENT_SCENARIO_NAMES,
     ...V6_SCENARIO_NAMES,
     ...TRANSCRIPT_SCENARIO_NAMES,
+    ...APPROVAL_SCENARIO_NAMES,
   ];
   for (const name of names) {
     const file = path.join(fixturesDir, `${name}.${tag}.json`);
@@ -201,6 +203,7 @@ async function main(): Promise<void> {
     };
     await recordAgentScenarios(client, config, save);
     await recordTranscriptScenarios(client, config, save);
+    await recordApprovalScenarios(client, config, save);
   } finally {
     for (const worker of workers) worker.shutdown();
     await running;

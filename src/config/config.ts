@@ -120,6 +120,8 @@ export interface AppConfig {
     toolPolicy: { timeoutMs: number; maxAttempts: number };
     /** MCP tool servers: activity workers connect to them; the API reads their tool policies. */
     mcpServers: McpServerSettings[];
+    /** Human approval of tool calls: tools that always wait (beyond the registry's), how long. */
+    approval: { tools: string[]; timeoutMs: number; timeoutDecision: 'deny' | 'approve' };
     promptCaching: boolean;
     conversation: {
       idleTimeoutMs: number;
@@ -365,6 +367,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       maxSteps: e.AGENT_MAX_STEPS,
       toolPolicy: { timeoutMs: e.TOOL_TIMEOUT_MS, maxAttempts: e.TOOL_MAX_ATTEMPTS },
       mcpServers: e.MCP_SERVERS ?? [],
+      approval: {
+        tools: e.TOOLS_REQUIRING_APPROVAL,
+        timeoutMs: e.APPROVAL_TIMEOUT_MS,
+        timeoutDecision: e.APPROVAL_TIMEOUT_DECISION,
+      },
       promptCaching: e.PROMPT_CACHING,
       conversation: {
         idleTimeoutMs: e.CONVERSATION_IDLE_TIMEOUT_MS,

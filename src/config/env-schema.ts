@@ -152,6 +152,19 @@ export const envSchema = z.object({
   AGENT_MAX_STEPS: int(1, 1_000).default(8),
   TOOL_TIMEOUT_MS: int(100, 3_600_000).default(10_000),
   TOOL_MAX_ATTEMPTS: int(1, 100).default(3),
+  /** Human approval of tool calls (docs/approvals.md): tools that always wait, and how long. */
+  TOOLS_REQUIRING_APPROVAL: z
+    .string()
+    .regex(/^[A-Za-z0-9_,\s-]*$/, 'comma-separated tool names')
+    .transform((text) =>
+      text
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => name !== ''),
+    )
+    .default([]),
+  APPROVAL_TIMEOUT_MS: int(1_000, 30 * 24 * 3_600_000).default(24 * 3_600_000),
+  APPROVAL_TIMEOUT_DECISION: z.enum(['deny', 'approve']).default('deny'),
   PROMPT_CACHING: booleanFromEnv.default(true),
   /** MCP tool servers (JSON array, src/mcp/mcp-settings.ts): their tools join the built-in ones. */
   MCP_SERVERS: mcpServersFromJson.optional(),

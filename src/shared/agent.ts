@@ -15,6 +15,7 @@ import type {
 } from './job';
 import type { ClaudeCallResult, TokenUsage } from './job';
 import type { TranscriptMode } from './transcript';
+import type { ApprovalDecisionKind, ApprovalSettings, PendingApproval } from './approvals';
 
 /** Workflow type of an agent job (a chat job that may call tools). */
 export const AGENT_WORKFLOW_TYPE = 'agentWorkflow';
@@ -147,6 +148,8 @@ export interface AgentJobInput {
    * Absent in jobs submitted before (and with TRANSCRIPT_BY_REFERENCE=false): messages inline.
    */
   transcript?: TranscriptMode;
+  /** Tools that wait for a human decision (absent: none do, and no approval code runs). */
+  approval?: ApprovalSettings;
 }
 
 /** A model call of an agent job, as shown in `GET /chat/:job_id`. */
@@ -187,6 +190,15 @@ export interface ToolCallStep {
   outputChars?: number;
   /** `output` is a preview; the model received the full output from the transcript store. */
   truncated?: true;
+  /** The human decision this call waited for (jobs with approvals only). */
+  approval?: {
+    decision: ApprovalDecisionKind;
+    reason?: string;
+    decidedBy?: string;
+    decidedAt: string;
+    /** Nobody decided within the timeout: `decision` is the configured timeout decision. */
+    timedOut?: boolean;
+  };
 }
 
 /** One step of an agent job. */
@@ -199,6 +211,8 @@ export interface AgentJobState extends ChatJobState {
   steps: AgentStep[];
   conversationId?: string;
   turn?: number;
+  /** Tool calls waiting for a human decision (jobs with approvals only). */
+  pendingApprovals?: PendingApproval[];
 }
 
 /** What `callClaudeAgent` returns: one model call of the tool loop (content blocks, not text). */
@@ -363,6 +377,8 @@ export interface ConversationTurn {
   compacted?: boolean;
   /** Fingerprint of the request that submitted it (absent in turns accepted before it existed). */
   requestHash?: string;
+  /** Approval settings the turn's agent job runs with (absent: no approvals). */
+  approval?: ApprovalSettings;
 }
 
 /** State of a conversation, exposed by query and returned when it closes. */
@@ -395,6 +411,8 @@ export interface SubmitMessage {
   tools: boolean;
   /** Fingerprint of the request, kept with the turn to detect an idempotency key's reuse. */
   requestHash?: string;
+  /** Tools of this turn that wait for a human decision (absent: none). */
+  approval?: ApprovalSettings;
 }
 
 /** Result of the `submitMessage` update. */

@@ -5,3 +5,4 @@ export * from './messages';
 export * from './agent';
 export * from './agent-messages';
 export * from './transcript';
+export * from './approvals';

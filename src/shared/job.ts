@@ -1,7 +1,14 @@
 /** Sandbox-safe job types shared by the API, the workflows and the activities. */
 
 /** Lifecycle of a chat job as clients see it. */
-export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
+export type JobStatus =
+  | 'queued'
+  | 'processing'
+  /** An agent job waits for a person to approve or deny a tool call (src/shared/approvals.ts). */
+  | 'awaiting_approval'
+  | 'completed'
+  | 'failed'
+  | 'cancelled';
 
 /** Numeric priority: 1 = high, 2 = medium, 3 = normal (the replaced design's scale). */
 export type PriorityLevel = 1 | 2 | 3;

@@ -18,6 +18,7 @@ import {
 import { claudeCallOptions, toolCallOptions } from './activity-options';
 import { attemptsFromFailure, describeFailure } from './chat-workflow';
 import { boundLastModelStep, transcriptRef } from './transcript-ref';
+import { createApprovalGate } from './tool-approvals';
 import { addUsage, reportUsage } from './usage-reporting';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -51,6 +52,8 @@ export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState
       : {}),
   };
   setHandler(getJobStatusQuery, () => state);
+  // Only jobs with tools needing approval have a gate (old inputs have none and replay as is).
+  const approvals = input.approval ? createApprovalGate(input.approval, state) : undefined;
   const byModel: Record<string, ModelUsageTotals> = {};
   /**
    * The job's tokens to the user's ledger, counted on the day it finished — for jobs submitted
@@ -121,7 +124,13 @@ export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState
       }
       if (!ref) messages.push({ role: 'assistant', content: result.content });
       // Independent tool calls run in parallel; results go back in the model's order.
-      const steps = await Promise.all(toolUses.map((use) => runToolCall(input, call, use)));
+      const steps = await Promise.all(
+        toolUses.map((use) =>
+          approvals
+            ? approvals.run(use, call, () => runToolCall(input, call, use))
+            : runToolCall(input, call, use),
+        ),
+      );
       state.steps.push(...steps);
       if (ref) ref.answered(result.content, steps);
       else

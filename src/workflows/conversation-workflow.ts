@@ -106,6 +106,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
         submittedAt: message.submittedAt,
         // Plain data in the state: no command, so histories recorded without it replay alike.
         ...(message.requestHash !== undefined ? { requestHash: message.requestHash } : {}),
+        ...(message.approval ? { approval: message.approval } : {}),
       };
       state.turns.push(turn);
       publishMemo();
@@ -190,6 +191,8 @@ async function runTurn(
           // Conversations started before keep their turns' old reporting path.
           ...(settings.usageByActivity ? { usageByActivity: true } : {}),
           ...(settings.transcript ? { transcript: settings.transcript } : {}),
+          // Turns with tools needing approval only: other turns' inputs are as before.
+          ...(turn.approval ? { approval: turn.approval } : {}),
           conversation: {
             conversationId: input.conversationId,
             workflowId: workflowInfo().workflowId,

@@ -34,6 +34,11 @@ export interface AgentTool<S extends z.ZodType = z.ZodType> {
    */
   inputJsonSchema?: { type: 'object'; [key: string]: unknown };
   policy?: Partial<ToolPolicy>;
+  /**
+   * Calls of this tool wait for a human decision by default (docs/approvals.md); the operator
+   * can add tools with TOOLS_REQUIRING_APPROVAL and a request with `require_approval`.
+   */
+  requiresApproval?: boolean;
   run(input: z.output<S>, ctx: ToolContext): Promise<string> | string;
 }
 

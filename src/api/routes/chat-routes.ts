@@ -25,6 +25,8 @@ export interface ChatRoutesDeps {
   metrics?: ApiMetrics;
   /** Conversations and tool-using jobs are enabled (otherwise those requests get 501). */
   agentFeatures: boolean;
+  /** The registry's tool names, which `require_approval` may name. */
+  toolNames?: string[];
 }
 
 /** `POST /chat` and `GET /chat/:job_id`: the contract of the replaced Redis-queue design. */
@@ -35,6 +37,7 @@ export function chatRoutes({
   findJob,
   metrics,
   agentFeatures,
+  toolNames = [],
 }: ChatRoutesDeps): Router {
   const router = Router();
   const jsonBody = express.json({ limit: config.http.maxBodyBytes, strict: true });
@@ -79,6 +82,7 @@ export function chatRoutes({
     if (kind !== 'chat' && !agentFeatures) {
       throw new HttpError(501, 'not_implemented', 'Agent features are not enabled here');
     }
+    checkRequireApproval(body.require_approval, kind, toolNames);
     const priority = body.priority ?? DEFAULT_PRIORITY;
     const submission: Submission = {
       kind,
@@ -99,6 +103,7 @@ export function chatRoutes({
       ...(kind === 'turn'
         ? { conversation: { id: body.conversation_id!, tools: body.tools ?? true } }
         : {}),
+      ...(body.require_approval !== undefined ? { requireApproval: body.require_approval } : {}),
     };
     // Admission, idempotency and the start: a refused request starts nothing.
     const { jobId, submittedAt, created } = await submitter.submit(submission, deadline);
@@ -157,4 +162,28 @@ export function chatRoutes({
   });
 
   return router;
+}
+
+/** `require_approval` names registry tools, and only jobs that may call tools carry it. */
+function checkRequireApproval(
+  requested: boolean | string[] | undefined,
+  kind: JobKind,
+  toolNames: string[],
+): void {
+  if (requested === undefined) return;
+  if (kind === 'chat') {
+    throw HttpError.validation([
+      { field: 'require_approval', message: 'needs tools: true or a conversation_id' },
+    ]);
+  }
+  if (!Array.isArray(requested)) return;
+  const unknown = requested.findIndex((name) => !toolNames.includes(name));
+  if (unknown >= 0) {
+    throw HttpError.validation([
+      {
+        field: `require_approval.${unknown}`,
+        message: `unknown tool; one of: ${toolNames.join(', ')}`,
+      },
+    ]);
+  }
 }
