@@ -8,6 +8,7 @@ import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { AGENT_SCENARIO_NAMES, V6_SCENARIO_NAMES } from '../src/bin/agent-fixture-scenarios';
+import { COST_CAP_SCENARIO_NAMES } from '../src/bin/cost-cap-fixture-scenarios';
 import { WORKFLOW_BUNDLE_PATH } from './helpers/stack';
 
 const fixturesDir = path.join(__dirname, 'fixtures', 'histories');
@@ -63,6 +64,10 @@ it('has recorded fixtures of the final v6 code, a failed agent job and the rate 
       fixturesOf([...CHAT_SCENARIOS, ...AGENT_SCENARIO_NAMES, ...V6_SCENARIO_NAMES], 'v6'),
     ),
   );
+});
+
+it('has recorded fixtures of an agent job stopped by its cost cap (v7)', () => {
+  expect(fixtureFiles).toEqual(expect.arrayContaining(fixturesOf(COST_CAP_SCENARIO_NAMES, 'v7')));
 });
 
 it('replays every recorded history against the current workflow code without error', async () => {

@@ -3,6 +3,7 @@ import type {
   AgentContentBlock,
   AgentMessage,
   ClaudeAgentCallResult,
+  CostCapInput,
   ModelSettings,
 } from '../shared';
 import { runModelCall, type ModelCallDeps } from './model-call';
@@ -25,6 +26,8 @@ export interface CallClaudeAgentInput {
    * Absent in jobs submitted before: their workflow reports usage itself.
    */
   recordUsage?: boolean;
+  /** The job's `max_cost_usd` and what it has spent (agent jobs with a cost cap only). */
+  costCap?: CostCapInput;
 }
 
 /** Dependencies of the agent model-call activity: the core's, and the tools it offers. */
@@ -84,6 +87,7 @@ export function createCallClaudeAgent(deps: CallClaudeAgentDeps) {
       cacheCountsAlways: true,
       debug: { messages: input.messages.length },
       params: (model) => agentParams(deps.tools, input, model),
+      ...(input.costCap ? { costCap: input.costCap } : {}),
     });
     return { content, ...outcome, ...(truncated ? { truncated } : {}) };
   };

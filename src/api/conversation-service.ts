@@ -39,6 +39,8 @@ export interface TurnDelivery {
   message: string;
   priority: PriorityLevel;
   tools: boolean;
+  /** The turn's `max_cost_usd`, if any. */
+  maxCostUsd?: number;
   submittedAt: string;
   requestHash: string;
 }
@@ -177,6 +179,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
                 submittedAt: turn.submittedAt,
                 priority: turn.priority,
                 tools: turn.tools,
+                ...(turn.maxCostUsd !== undefined ? { maxCostUsd: turn.maxCostUsd } : {}),
                 requestHash: turn.requestHash,
               },
             ],

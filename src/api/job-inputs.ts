@@ -10,6 +10,8 @@ export type JobBase = Pick<
 > & {
   /** The job's own deadline in milliseconds (already capped by configuration). */
   deadlineMs?: number;
+  /** Agent jobs and turns: `max_cost_usd`. */
+  maxCostUsd?: number;
 };
 
 /**
@@ -72,5 +74,6 @@ export function agentJobInput(
     workflowTaskQueue: config.taskQueues.workflows,
     // Each model call records its usage from the activity (src/usage): no history events.
     usageByActivity: true,
+    ...(base.maxCostUsd !== undefined ? { maxCostUsd: base.maxCostUsd } : {}),
   };
 }

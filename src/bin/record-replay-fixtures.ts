@@ -22,6 +22,7 @@ import {
   V6_SCENARIO_NAMES,
   recordAgentScenarios,
 } from './agent-fixture-scenarios';
+import { COST_CAP_SCENARIO_NAMES, recordCostCapScenarios } from './cost-cap-fixture-scenarios';
 import { exitOnStartupError } from './startup-error';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
@@ -85,7 +86,12 @@ async function exists(file: string): Promise<boolean> {
 async function main(): Promise<void> {
   if (helpRequested(USAGE)) return;
   const { tag, force } = parseFlags(argsSchema, process.argv.slice(2), ['force']);
-  const names = [...SCENARIOS.map((s) => s.name), ...AGENT_SCENARIO_NAMES, ...V6_SCENARIO_NAMES];
+  const names = [
+    ...SCENARIOS.map((s) => s.name),
+    ...AGENT_SCENARIO_NAMES,
+    ...V6_SCENARIO_NAMES,
+    ...COST_CAP_SCENARIO_NAMES,
+  ];
   for (const name of names) {
     const file = path.join(fixturesDir, `${name}.${tag}.json`);
     if (!force && (await exists(file))) {
@@ -177,13 +183,15 @@ async function main(): Promise<void> {
         `recorded ${path.relative(projectRoot, file)} (${history.events?.length ?? 0} events)`,
       );
     }
-    await recordAgentScenarios(client, config, async (name, history) => {
+    const save = async (name: string, history: Parameters<typeof historyToJSON>[0]) => {
       const file = path.join(fixturesDir, `${name}.${tag}.json`);
       await writeFile(file, historyToJSON(history));
       console.log(
         `recorded ${path.relative(projectRoot, file)} (${history.events?.length ?? 0} events)`,
       );
-    });
+    };
+    await recordAgentScenarios(client, config, save);
+    await recordCostCapScenarios(client, config, save);
   } finally {
     for (const worker of workers) worker.shutdown();
     await running;

@@ -109,6 +109,8 @@ export interface AppConfig {
     userMaxActiveJobs: number;
     /** Tokens one user may use per UTC day, read from the usage ledger (0 = no budget). */
     userDailyTokenBudget: number;
+    /** US dollars one user may spend per UTC day, priced by the price table (0 = no budget). */
+    userDailyCostBudgetUsd: number;
     /** Fairness weight per user (or tier); others weigh 1. */
     fairnessWeights: Record<string, number>;
   };
@@ -353,6 +355,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       },
       userMaxActiveJobs: e.USER_MAX_ACTIVE_JOBS,
       userDailyTokenBudget: e.USER_DAILY_TOKEN_BUDGET,
+      userDailyCostBudgetUsd: e.USER_DAILY_COST_BUDGET_USD,
       fairnessWeights: e.FAIRNESS_WEIGHTS_JSON ?? {},
     },
     agent: {

@@ -117,6 +117,8 @@ export const envSchema = z.object({
   USER_MAX_ACTIVE_JOBS: int(0, 10_000_000).default(1_000),
   /** Tokens (input + cache writes + output) one user may use per UTC day; 0 = no budget. */
   USER_DAILY_TOKEN_BUDGET: int(0, 1_000_000_000_000).default(0),
+  /** Estimated US dollars (price table) one user may spend per UTC day; 0 = no budget. */
+  USER_DAILY_COST_BUDGET_USD: z.coerce.number().min(0).max(1_000_000_000).default(0),
   FAIRNESS_WEIGHTS_JSON: fairnessWeightsFromJson.optional(),
 
   API_KEYS: z.string().min(1).optional(),

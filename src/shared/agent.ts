@@ -140,6 +140,11 @@ export interface AgentJobInput {
    * the ledger workflow from workflow code, exactly as recorded.
    */
   usageByActivity?: boolean;
+  /**
+   * `max_cost_usd`: stop before a model call whose worst case would take the job's cost past
+   * it (src/activities/cost-cap.ts). Absent: no cap, and no change to the job's history.
+   */
+  maxCostUsd?: number;
 }
 
 /** A model call of an agent job, as shown in `GET /chat/:job_id`. */
@@ -189,6 +194,10 @@ export interface AgentJobState extends ChatJobState {
 /** What `callClaudeAgent` returns: one model call of the tool loop (content blocks, not text). */
 export interface ClaudeAgentCallResult extends Omit<ClaudeCallResult, 'text' | 'fallback'> {
   content: AgentContentBlock[];
+  /** The call's cost in US dollars (only when the job has a cost cap; absent if unpriced). */
+  costUsd?: number;
+  /** The call was not made: its worst case would take the job past its cost cap. */
+  costCapReached?: boolean;
 }
 
 /** What `runTool` returns. A tool that fails in a way the model should hear about is not an error. */
@@ -343,6 +352,8 @@ export interface ConversationTurn {
   compacted?: boolean;
   /** Fingerprint of the request that submitted it (absent in turns accepted before it existed). */
   requestHash?: string;
+  /** The turn's `max_cost_usd` (absent: no cap). */
+  maxCostUsd?: number;
 }
 
 /** State of a conversation, exposed by query and returned when it closes. */
@@ -375,6 +386,8 @@ export interface SubmitMessage {
   tools: boolean;
   /** Fingerprint of the request, kept with the turn to detect an idempotency key's reuse. */
   requestHash?: string;
+  /** The turn's `max_cost_usd`, if any. */
+  maxCostUsd?: number;
 }
 
 /** Result of the `submitMessage` update. */

@@ -41,6 +41,11 @@ export const FailureType = {
   ConversationQueueFull: 'ConversationQueueFull',
   /** A model call's usage could not be committed to the usage store; the call is retried. */
   UsageNotRecorded: 'UsageNotRecorded',
+  /**
+   * The job's `max_cost_usd` would be exceeded by its first model call (worst case: estimated
+   * input plus `max_tokens` output), so no answer could be produced within it.
+   */
+  CostCapExceeded: 'CostCapExceeded',
 } as const;
 
 /** One of the {@link FailureType} strings. */

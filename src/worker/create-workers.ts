@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { createActivities, createToolActivities } from '../activities';
 import type { RateGovernorTarget } from '../activities/model-call-failure';
 import { createControlActivities } from '../activities/control';
+import type { PriceTable } from '../observability/price-table';
 import type { WorkerMetrics } from '../observability/worker-metrics';
 import type { StreamHub } from '../streaming/stream-hub';
 import { identityWithStream } from '../streaming/worker-identity';
@@ -61,6 +62,8 @@ export interface ActivityWorkerOptions extends WorkerBaseOptions {
   toolTaskQueue?: string;
   /** Tool calls this process runs at once. */
   maxConcurrentToolCalls?: number;
+  /** Prices of the per-job cost cap (absent: the built-in table). */
+  prices?: PriceTable;
 }
 
 /** Workflow code (plain or traced bundle) plus the tracing interceptors and sinks. */
@@ -86,6 +89,7 @@ export function activityWorkerSettings(
   | 'rateGovernor'
   | 'toolTaskQueue'
   | 'maxConcurrentToolCalls'
+  | 'prices'
 > {
   return {
     taskQueue: config.taskQueues.activities,
@@ -93,6 +97,7 @@ export function activityWorkerSettings(
     maxConcurrentToolCalls: config.worker.maxConcurrentToolCalls,
     maxConcurrentClaudeCalls: config.worker.maxConcurrentClaudeCalls,
     maxResponseChars: config.claude.maxResponseChars,
+    prices: config.observability.prices,
     maxClaudeCallsPerSecond: config.scheduling.claudeMaxRps,
     rateGovernor: {
       workflowTaskQueue: config.taskQueues.workflows,
@@ -181,6 +186,7 @@ export async function createActivityWorker(options: ActivityWorkerOptions): Prom
       ...(options.rateGovernor ? { rateGovernor: options.rateGovernor } : {}),
       ...(options.streams ? { streams: options.streams } : {}),
       usage: options.usage,
+      ...(options.prices ? { prices: options.prices } : {}),
     }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentClaudeCalls,
     // Fleet-wide model calls per second, enforced by the server for all workers together

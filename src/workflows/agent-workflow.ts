@@ -17,6 +17,7 @@ import {
 } from '../shared';
 import { claudeCallOptions, toolCallOptions } from './activity-options';
 import { attemptsFromFailure, describeFailure } from './chat-workflow';
+import { costCapField, stopAtCostCap } from './cost-cap-stop';
 import { addUsage, reportUsage } from './usage-reporting';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -69,6 +70,7 @@ export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState
     claudeCallOptions(input.policy, input.activityTaskQueue, input.priority, true),
   );
   const messages: AgentMessage[] = [...input.history, { role: 'user', content: input.message }];
+  let spentUsd = 0;
 
   try {
     for (let call = 0; ; call++) {
@@ -83,7 +85,13 @@ export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState
         toolChoice: lastStep ? 'none' : 'auto',
         promptCaching: input.promptCaching,
         ...(input.usageByActivity ? { recordUsage: true } : {}),
+        ...costCapField(input, spentUsd),
       });
+      if (result.costCapReached) {
+        stopAtCostCap(state, result);
+        break;
+      }
+      spentUsd += result.costUsd ?? 0;
       const text = result.content
         .filter((b): b is Extract<AgentContentBlock, { type: 'text' }> => b.type === 'text')
         .map((b) => b.text)
