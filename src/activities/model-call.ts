@@ -26,6 +26,8 @@ import {
   type RateGovernorTarget,
 } from './model-call-failure';
 import { checkCostCap } from './cost-cap';
+import { tokenLimitedCall } from './token-limit-call';
+import type { TokenRateLimiter } from './token-rate-limiter';
 import { chooseModel, type OverloadState } from './overload-fallback';
 
 /** Dependencies of every model-call activity. */
@@ -47,6 +49,8 @@ export interface ModelCallDeps {
   usage?: UsageSink;
   /** Prices of the per-job cost cap (absent: the built-in table). */
   prices?: PriceTable;
+  /** This worker's share of the fleet's token limits (absent: none). */
+  tokenLimiter?: TokenRateLimiter;
 }
 
 /** One model call as an entry point describes it; the core does everything else. */
@@ -206,7 +210,9 @@ export async function runModelCall(
       call: request.call,
     },
   });
+  const limited = tokenLimitedCall(deps.tokenLimiter, params, ctx.cancellationSignal);
   try {
+    await limited.acquire();
     const stream = deps.anthropic.messages.stream(params, {
       signal: ctx.cancellationSignal,
     });
@@ -225,6 +231,7 @@ export async function runModelCall(
     }
     log.debug({ response: kept.content }, 'model reply');
     const usage = tokenUsage(final.usage, request.cacheCountsAlways);
+    limited.succeeded(usage, stream.response?.headers);
     const finishedAt = new Date();
     span.setAttributes({
       'gen_ai.usage.input_tokens': usage.input_tokens,
@@ -268,6 +275,7 @@ export async function runModelCall(
       ...(request.costCap ? costField(estimateCostUsd(prices, final.model, usage)) : {}),
     };
   } catch (err) {
+    limited.failed(err);
     if (isUsageNotRecorded(err)) throw err;
     const failure = modelCallFailure(err, {
       ctx,

@@ -8,6 +8,7 @@ import {
 } from '../security/payload-encryption-config';
 import { DEFAULT_PRICE_TABLE, type PriceTable } from '../observability/price-table';
 import type { ClaudeCallPolicy, ModelSettings } from '../shared';
+import type { TokenLimitSettings } from '../activities/token-rate-limiter';
 
 /** Validated, structured settings of one process. Parsed once, by an entry point. */
 export interface AppConfig {
@@ -86,6 +87,8 @@ export interface AppConfig {
   scheduling: {
     /** Fleet-wide model calls per second, enforced by Temporal on the activity queue (0 = none). */
     claudeMaxRps: number;
+    /** Fleet-wide token limits per model, split between the activity workers (token-rate-limiter.ts). */
+    claudeTokenLimits: TokenLimitSettings;
     /** Lowest fleet-wide rate while Claude's retry-after window runs after a 429. */
     claudeCooldownRps: number;
     /** Fraction of the recent dispatch rate kept during that window. */
@@ -335,6 +338,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     },
     scheduling: {
       claudeMaxRps: e.CLAUDE_MAX_RPS,
+      claudeTokenLimits: {
+        defaults: {
+          inputPerMin: e.CLAUDE_MAX_INPUT_TOKENS_PER_MIN,
+          outputPerMin: e.CLAUDE_MAX_OUTPUT_TOKENS_PER_MIN,
+        },
+        byModel: e.CLAUDE_TOKEN_LIMITS_BY_MODEL ?? {},
+        workers: e.CLAUDE_TOKEN_LIMIT_WORKERS,
+      },
       claudeCooldownRps: e.CLAUDE_COOLDOWN_RPS,
       claudeCooldownFactor: e.CLAUDE_COOLDOWN_FACTOR,
       maxBacklog: {

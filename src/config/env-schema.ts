@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { priceTableFromJson } from '../observability/price-table';
 import { payloadKeysSchema } from '../security/payload-keys';
+import { tokenLimitsByModelFromJson } from './token-limit-settings';
 import {
   DEFAULT_ACTIVITY_TASK_QUEUE,
   DEFAULT_TOOL_TASK_QUEUE,
@@ -100,6 +101,12 @@ export const envSchema = z.object({
   OTEL_SERVICE_NAME: z.string().min(1).max(100).optional(),
 
   CLAUDE_MAX_RPS: z.coerce.number().min(0).max(100_000).default(0),
+  /** Fleet-wide Claude input / output tokens per minute, per model (0 = none). */
+  CLAUDE_MAX_INPUT_TOKENS_PER_MIN: int(0, 1_000_000_000).default(0),
+  CLAUDE_MAX_OUTPUT_TOKENS_PER_MIN: int(0, 1_000_000_000).default(0),
+  CLAUDE_TOKEN_LIMITS_BY_MODEL: tokenLimitsByModelFromJson.optional(),
+  /** Activity-worker processes sharing the token limits (each enforces 1/N of them). */
+  CLAUDE_TOKEN_LIMIT_WORKERS: int(1, 10_000).default(1),
   CLAUDE_COOLDOWN_RPS: z.coerce.number().min(0).max(100_000).default(0.5),
   CLAUDE_COOLDOWN_FACTOR: z.coerce.number().min(0).max(1).default(0.5),
   ADMISSION_MAX_BACKLOG: int(0, 100_000_000).default(5_000),

@@ -5,6 +5,8 @@
  * the model used by `npm start` when no `ANTHROPIC_API_KEY` is configured.
  */
 
+import type { FakeRateLimits } from './rate-limits';
+
 /** Random fault probabilities (each 0..1), drawn from a seeded PRNG so chaos runs are repeatable. */
 export interface FakeFaultRates {
   /** Probability of a 429 `rate_limit_error`. */
@@ -39,6 +41,11 @@ export interface FakeClaudeOptions {
   requireApiKey?: boolean;
   /** Ring buffer size of the call log. Default 100000. */
   maxCallLog?: number;
+  /**
+   * Per-minute request / input-token / output-token limits with `anthropic-ratelimit-*` headers
+   * and 429s, as the real API enforces them (src/fake-claude/rate-limits.ts). Default: none.
+   */
+  rateLimits?: FakeRateLimits;
 }
 
 /** What the fake did with one `POST /v1/messages` request. */

@@ -7,6 +7,11 @@ import { createActivities, createToolActivities } from '../activities';
 import type { RateGovernorTarget } from '../activities/model-call-failure';
 import { createControlActivities } from '../activities/control';
 import type { PriceTable } from '../observability/price-table';
+import {
+  TokenRateLimiter,
+  tokenLimitsEnabled,
+  type TokenLimitSettings,
+} from '../activities/token-rate-limiter';
 import type { WorkerMetrics } from '../observability/worker-metrics';
 import type { StreamHub } from '../streaming/stream-hub';
 import { identityWithStream } from '../streaming/worker-identity';
@@ -64,6 +69,11 @@ export interface ActivityWorkerOptions extends WorkerBaseOptions {
   maxConcurrentToolCalls?: number;
   /** Prices of the per-job cost cap (absent: the built-in table). */
   prices?: PriceTable;
+  /**
+   * Fleet token limits: this process builds its own limiter (its 1/N share) from them. Absent or
+   * all zero: no token limiting (the request limit `maxClaudeCallsPerSecond` still applies).
+   */
+  tokenLimits?: TokenLimitSettings;
 }
 
 /** Workflow code (plain or traced bundle) plus the tracing interceptors and sinks. */
@@ -90,6 +100,7 @@ export function activityWorkerSettings(
   | 'toolTaskQueue'
   | 'maxConcurrentToolCalls'
   | 'prices'
+  | 'tokenLimits'
 > {
   return {
     taskQueue: config.taskQueues.activities,
@@ -98,6 +109,7 @@ export function activityWorkerSettings(
     maxConcurrentClaudeCalls: config.worker.maxConcurrentClaudeCalls,
     maxResponseChars: config.claude.maxResponseChars,
     prices: config.observability.prices,
+    tokenLimits: config.scheduling.claudeTokenLimits,
     maxClaudeCallsPerSecond: config.scheduling.claudeMaxRps,
     rateGovernor: {
       workflowTaskQueue: config.taskQueues.workflows,
@@ -187,6 +199,9 @@ export async function createActivityWorker(options: ActivityWorkerOptions): Prom
       ...(options.streams ? { streams: options.streams } : {}),
       usage: options.usage,
       ...(options.prices ? { prices: options.prices } : {}),
+      ...(options.tokenLimits && tokenLimitsEnabled(options.tokenLimits)
+        ? { tokenLimiter: new TokenRateLimiter(options.tokenLimits) }
+        : {}),
     }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentClaudeCalls,
     // Fleet-wide model calls per second, enforced by the server for all workers together
