@@ -10,6 +10,7 @@ import { Worker } from '@temporalio/worker';
 import { AGENT_SCENARIO_NAMES, V6_SCENARIO_NAMES } from '../src/bin/agent-fixture-scenarios';
 import { TRANSCRIPT_SCENARIO_NAMES } from '../src/bin/transcript-fixture-scenarios';
 import { APPROVAL_SCENARIO_NAMES } from '../src/bin/approval-fixture-scenarios';
+import { COST_CAP_SCENARIO_NAMES } from '../src/bin/cost-cap-fixture-scenarios';
 import { WORKFLOW_BUNDLE_PATH } from './helpers/stack';
 
 const fixturesDir = path.join(__dirname, 'fixtures', 'histories');
@@ -73,6 +74,10 @@ it('has recorded fixtures of an agent job keeping its transcript by reference', 
 
 it('has recorded fixtures of agent jobs whose tool call waited for approval (v7)', () => {
   expect(fixtureFiles).toEqual(expect.arrayContaining(fixturesOf(APPROVAL_SCENARIO_NAMES, 'v7')));
+});
+
+it('has recorded fixtures of an agent job stopped by its cost cap (v7)', () => {
+  expect(fixtureFiles).toEqual(expect.arrayContaining(fixturesOf(COST_CAP_SCENARIO_NAMES, 'v7')));
 });
 
 it('replays every recorded history against the current workflow code without error', async () => {

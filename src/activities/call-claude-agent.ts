@@ -3,6 +3,7 @@ import type {
   AgentContentBlock,
   AgentMessage,
   ClaudeAgentCallResult,
+  CostCapInput,
   ModelSettings,
   TranscriptAppend,
 } from '../shared';
@@ -34,6 +35,8 @@ export interface CallClaudeAgentInput {
    * Absent in jobs submitted before: their workflow reports usage itself.
    */
   recordUsage?: boolean;
+  /** The job's `max_cost_usd` and what it has spent (agent jobs with a cost cap only). */
+  costCap?: CostCapInput;
 }
 
 /** Dependencies of the agent model-call activity: the core's, and the tools it offers. */
@@ -96,6 +99,7 @@ export function createCallClaudeAgent(deps: CallClaudeAgentDeps) {
       cacheCountsAlways: true,
       debug: { messages: messages.length },
       params: (model) => agentParams(deps.tools, input, messages, model),
+      ...(input.costCap ? { costCap: input.costCap } : {}),
     });
     return { content, ...outcome, ...(truncated ? { truncated } : {}) };
   };

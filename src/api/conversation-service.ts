@@ -40,6 +40,8 @@ export interface TurnDelivery {
   message: string;
   priority: PriorityLevel;
   tools: boolean;
+  /** The turn's `max_cost_usd`, if any. */
+  maxCostUsd?: number;
   submittedAt: string;
   requestHash: string;
   /** Tools of this turn that wait for a human decision (absent: none). */
@@ -181,6 +183,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
                 submittedAt: turn.submittedAt,
                 priority: turn.priority,
                 tools: turn.tools,
+                ...(turn.maxCostUsd !== undefined ? { maxCostUsd: turn.maxCostUsd } : {}),
                 requestHash: turn.requestHash,
                 ...(turn.approval ? { approval: turn.approval } : {}),
               },

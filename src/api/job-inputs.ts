@@ -11,6 +11,8 @@ export type JobBase = Pick<
 > & {
   /** The job's own deadline in milliseconds (already capped by configuration). */
   deadlineMs?: number;
+  /** Agent jobs and turns: `max_cost_usd`. */
+  maxCostUsd?: number;
 };
 
 /**
@@ -101,5 +103,6 @@ export function agentJobInput(
     // The transcript by reference (docs/transcripts.md): model calls carry no transcript.
     ...(config.transcripts.byReference ? { transcript: { store: 'ref' as const } } : {}),
     ...(approval ? { approval } : {}),
+    ...(base.maxCostUsd !== undefined ? { maxCostUsd: base.maxCostUsd } : {}),
   };
 }

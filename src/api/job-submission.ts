@@ -38,6 +38,8 @@ export interface Submission {
   model: ModelSettings;
   /** Model fields the client named itself: part of the request's fingerprint. */
   requested?: { model?: string; maxTokens?: number };
+  /** Agent jobs and turns: the job's cost cap in US dollars (`max_cost_usd`). */
+  maxCostUsd?: number;
   /** Conversation turns only: which conversation, and whether the turn may use tools. */
   conversation?: { id: string; tools: boolean };
   /** `require_approval` of the request (agent jobs and turns; names checked by the route). */
@@ -96,6 +98,7 @@ export function requestFingerprint(submission: Submission): string {
   if (submission.requireApproval !== undefined) {
     fields.push(['require_approval', submission.requireApproval]);
   }
+  if (submission.maxCostUsd !== undefined) fields.push(['max_cost_usd', submission.maxCostUsd]);
   return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
 }
 
@@ -237,6 +240,7 @@ export function createJobSubmitter(deps: JobSubmitterDeps): JobSubmitter {
         message: base.message,
         priority: base.priority,
         tools: conversation.tools,
+        ...(base.maxCostUsd !== undefined ? { maxCostUsd: base.maxCostUsd } : {}),
         submittedAt: base.submittedAt,
         requestHash: fingerprint,
         ...approvalField(approvalSettings(config, deps.registry, submission.requireApproval)),
@@ -265,6 +269,7 @@ export function createJobSubmitter(deps: JobSubmitterDeps): JobSubmitter {
       submittedAt: new Date().toISOString(),
       model: submission.model,
       deadlineMs: submission.deadlineMs,
+      ...(submission.maxCostUsd !== undefined ? { maxCostUsd: submission.maxCostUsd } : {}),
     };
     const result =
       submission.kind === 'turn'

@@ -59,6 +59,11 @@ export const chatRequestSchema = z
           'Append the message to this conversation of the user (created on first use); its turns are answered one at a time, in order',
         example: 'trip-planning',
       }),
+    max_cost_usd: z.number().positive().optional().openapi({
+      description:
+        'Agent jobs and conversation turns: stop before a model call whose worst case (estimated input plus max_tokens output, at the price table\'s prices) would take the job\'s cost past this many US dollars; the job then ends with stop_reason "cost_cap" and its text so far, or fails with CostCapExceeded when it has none. Ignored by plain chat jobs',
+      example: 0.05,
+    }),
     tools: z.boolean().optional().openapi({
       description:
         'Let the model call tools (calculator, current_time, word_count). Default: true in a conversation, false for a single message',

@@ -25,6 +25,7 @@ import {
   recordAgentScenarios,
 } from './agent-fixture-scenarios';
 import { APPROVAL_SCENARIO_NAMES, recordApprovalScenarios } from './approval-fixture-scenarios';
+import { COST_CAP_SCENARIO_NAMES, recordCostCapScenarios } from './cost-cap-fixture-scenarios';
 import { exitOnStartupError } from './startup-error';
 import {
   TRANSCRIPT_SCENARIO_NAMES,
@@ -98,6 +99,7 @@ async function main(): Promise<void> {
     ...V6_SCENARIO_NAMES,
     ...TRANSCRIPT_SCENARIO_NAMES,
     ...APPROVAL_SCENARIO_NAMES,
+    ...COST_CAP_SCENARIO_NAMES,
   ];
   for (const name of names) {
     const file = path.join(fixturesDir, `${name}.${tag}.json`);
@@ -204,6 +206,7 @@ async function main(): Promise<void> {
     await recordAgentScenarios(client, config, save);
     await recordTranscriptScenarios(client, config, save);
     await recordApprovalScenarios(client, config, save);
+    await recordCostCapScenarios(client, config, save);
   } finally {
     for (const worker of workers) worker.shutdown();
     await running;

@@ -10,6 +10,7 @@ import { DEFAULT_PRICE_TABLE, type PriceTable } from '../observability/price-tab
 import type { ClaudeCallPolicy, ModelSettings } from '../shared';
 import type { McpServerSettings } from '../mcp/mcp-settings';
 import { transcriptConfig, type TranscriptConfig } from './transcript-config';
+import type { TokenLimitSettings } from '../activities/token-rate-limiter';
 
 /** Validated, structured settings of one process. Parsed once, by an entry point. */
 export interface AppConfig {
@@ -88,6 +89,8 @@ export interface AppConfig {
   scheduling: {
     /** Fleet-wide model calls per second, enforced by Temporal on the activity queue (0 = none). */
     claudeMaxRps: number;
+    /** Fleet-wide token limits per model, split between the activity workers (token-rate-limiter.ts). */
+    claudeTokenLimits: TokenLimitSettings;
     /** Lowest fleet-wide rate while Claude's retry-after window runs after a 429. */
     claudeCooldownRps: number;
     /** Fraction of the recent dispatch rate kept during that window. */
@@ -111,6 +114,8 @@ export interface AppConfig {
     userMaxActiveJobs: number;
     /** Tokens one user may use per UTC day, read from the usage ledger (0 = no budget). */
     userDailyTokenBudget: number;
+    /** US dollars one user may spend per UTC day, priced by the price table (0 = no budget). */
+    userDailyCostBudgetUsd: number;
     /** Fairness weight per user (or tier); others weigh 1. */
     fairnessWeights: Record<string, number>;
   };
@@ -341,6 +346,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     },
     scheduling: {
       claudeMaxRps: e.CLAUDE_MAX_RPS,
+      claudeTokenLimits: {
+        defaults: {
+          inputPerMin: e.CLAUDE_MAX_INPUT_TOKENS_PER_MIN,
+          outputPerMin: e.CLAUDE_MAX_OUTPUT_TOKENS_PER_MIN,
+        },
+        byModel: e.CLAUDE_TOKEN_LIMITS_BY_MODEL ?? {},
+        workers: e.CLAUDE_TOKEN_LIMIT_WORKERS,
+      },
       claudeCooldownRps: e.CLAUDE_COOLDOWN_RPS,
       claudeCooldownFactor: e.CLAUDE_COOLDOWN_FACTOR,
       maxBacklog: {
@@ -361,6 +374,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       },
       userMaxActiveJobs: e.USER_MAX_ACTIVE_JOBS,
       userDailyTokenBudget: e.USER_DAILY_TOKEN_BUDGET,
+      userDailyCostBudgetUsd: e.USER_DAILY_COST_BUDGET_USD,
       fairnessWeights: e.FAIRNESS_WEIGHTS_JSON ?? {},
     },
     agent: {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { mcpServersFromJson } from '../mcp/mcp-settings';
 import { priceTableFromJson } from '../observability/price-table';
 import { payloadKeysSchema } from '../security/payload-keys';
+import { tokenLimitsByModelFromJson } from './token-limit-settings';
 import {
   DEFAULT_ACTIVITY_TASK_QUEUE,
   DEFAULT_TOOL_TASK_QUEUE,
@@ -101,6 +102,12 @@ export const envSchema = z.object({
   OTEL_SERVICE_NAME: z.string().min(1).max(100).optional(),
 
   CLAUDE_MAX_RPS: z.coerce.number().min(0).max(100_000).default(0),
+  /** Fleet-wide Claude input / output tokens per minute, per model (0 = none). */
+  CLAUDE_MAX_INPUT_TOKENS_PER_MIN: int(0, 1_000_000_000).default(0),
+  CLAUDE_MAX_OUTPUT_TOKENS_PER_MIN: int(0, 1_000_000_000).default(0),
+  CLAUDE_TOKEN_LIMITS_BY_MODEL: tokenLimitsByModelFromJson.optional(),
+  /** Activity-worker processes sharing the token limits (each enforces 1/N of them). */
+  CLAUDE_TOKEN_LIMIT_WORKERS: int(1, 10_000).default(1),
   CLAUDE_COOLDOWN_RPS: z.coerce.number().min(0).max(100_000).default(0.5),
   CLAUDE_COOLDOWN_FACTOR: z.coerce.number().min(0).max(1).default(0.5),
   ADMISSION_MAX_BACKLOG: int(0, 100_000_000).default(5_000),
@@ -118,6 +125,8 @@ export const envSchema = z.object({
   USER_MAX_ACTIVE_JOBS: int(0, 10_000_000).default(1_000),
   /** Tokens (input + cache writes + output) one user may use per UTC day; 0 = no budget. */
   USER_DAILY_TOKEN_BUDGET: int(0, 1_000_000_000_000).default(0),
+  /** Estimated US dollars (price table) one user may spend per UTC day; 0 = no budget. */
+  USER_DAILY_COST_BUDGET_USD: z.coerce.number().min(0).max(1_000_000_000).default(0),
   FAIRNESS_WEIGHTS_JSON: fairnessWeightsFromJson.optional(),
 
   API_KEYS: z.string().min(1).optional(),

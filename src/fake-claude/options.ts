@@ -3,6 +3,7 @@
  * start-up, so a typo in a test's options fails loudly instead of silently disabling a fault.
  */
 import { type FailureStep, parseFailureScript } from './failure-script';
+import { type FakeRateLimits } from './rate-limits';
 import { type FakeClaudeOptions } from './types';
 
 /** Options with defaults applied and the failure script parsed. */
@@ -23,6 +24,7 @@ export interface ResolvedOptions {
   requireApiKey: boolean;
   maxCallLog: number;
   recordRequests: boolean;
+  rateLimits: FakeRateLimits;
 }
 
 /** Default ring-buffer size of the call log. */
@@ -55,6 +57,7 @@ export function resolveOptions(options: FakeClaudeOptions = {}): ResolvedOptions
     throw new Error(`fake-claude option failures: ${(err as Error).message}`, { cause: err });
   }
   const rates = options.faultRates ?? {};
+  const limits = options.rateLimits ?? {};
   const seed = options.seed ?? 1;
   if (!Number.isInteger(seed)) throw new Error(`fake-claude option seed must be an integer`);
   const maxCallLog = nonNegative('maxCallLog', options.maxCallLog, DEFAULT_MAX_CALL_LOG);
@@ -78,5 +81,14 @@ export function resolveOptions(options: FakeClaudeOptions = {}): ResolvedOptions
     requireApiKey: options.requireApiKey ?? true,
     maxCallLog: Math.max(1, Math.floor(maxCallLog)),
     recordRequests: options.recordRequests ?? false,
+    rateLimits: {
+      requestsPerMin: nonNegative('rateLimits.requestsPerMin', limits.requestsPerMin, 0),
+      inputTokensPerMin: nonNegative('rateLimits.inputTokensPerMin', limits.inputTokensPerMin, 0),
+      outputTokensPerMin: nonNegative(
+        'rateLimits.outputTokensPerMin',
+        limits.outputTokensPerMin,
+        0,
+      ),
+    },
   };
 }

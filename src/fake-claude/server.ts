@@ -8,6 +8,7 @@ import { type AddressInfo, type Socket } from 'node:net';
 import { AttemptCounter } from './attempt-counter';
 import { CallLog } from './call-log';
 import { type FakeState, handleMessages, hasApiKey, newCall } from './messages-handler';
+import { RateLimiter } from './rate-limits';
 import { resolveOptions } from './options';
 import { seededRandom } from './prng';
 import { sendError, sendJson } from './responder';
@@ -70,6 +71,7 @@ export async function startFakeClaude(
     log: new CallLog(resolved.maxCallLog),
     attempts: new AttemptCounter(),
     random: seededRandom(resolved.seed),
+    limiter: new RateLimiter(resolved.rateLimits),
   };
   const sockets = new Set<Socket>();
   const inFlight = new Set<AbortController>();
@@ -78,6 +80,7 @@ export async function startFakeClaude(
   const resetState = (): void => {
     state.log.clear();
     state.attempts.clear();
+    state.limiter = new RateLimiter(resolved.rateLimits);
     state.random = seededRandom(resolved.seed);
   };
 

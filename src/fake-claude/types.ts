@@ -5,6 +5,8 @@
  * the model used by `npm start` when no `ANTHROPIC_API_KEY` is configured.
  */
 
+import type { FakeRateLimits } from './rate-limits';
+
 /** Random fault probabilities (each 0..1), drawn from a seeded PRNG so chaos runs are repeatable. */
 export interface FakeFaultRates {
   /** Probability of a 429 `rate_limit_error`. */
@@ -41,6 +43,11 @@ export interface FakeClaudeOptions {
   maxCallLog?: number;
   /** Record a digest of each request body in the call log (`request`). Default false. */
   recordRequests?: boolean;
+  /**
+   * Per-minute request / input-token / output-token limits with `anthropic-ratelimit-*` headers
+   * and 429s, as the real API enforces them (src/fake-claude/rate-limits.ts). Default: none.
+   */
+  rateLimits?: FakeRateLimits;
 }
 
 /** Digest of one request body (recorded with `recordRequests`). */

@@ -150,6 +150,11 @@ export interface AgentJobInput {
   transcript?: TranscriptMode;
   /** Tools that wait for a human decision (absent: none do, and no approval code runs). */
   approval?: ApprovalSettings;
+  /**
+   * `max_cost_usd`: stop before a model call whose worst case would take the job's cost past
+   * it (src/activities/cost-cap.ts). Absent: no cap, and no change to the job's history.
+   */
+  maxCostUsd?: number;
 }
 
 /** A model call of an agent job, as shown in `GET /chat/:job_id`. */
@@ -218,6 +223,10 @@ export interface AgentJobState extends ChatJobState {
 /** What `callClaudeAgent` returns: one model call of the tool loop (content blocks, not text). */
 export interface ClaudeAgentCallResult extends Omit<ClaudeCallResult, 'text' | 'fallback'> {
   content: AgentContentBlock[];
+  /** The call's cost in US dollars (only when the job has a cost cap; absent if unpriced). */
+  costUsd?: number;
+  /** The call was not made: its worst case would take the job past its cost cap. */
+  costCapReached?: boolean;
 }
 
 /** What `runTool` returns. A tool that fails in a way the model should hear about is not an error. */
@@ -379,6 +388,8 @@ export interface ConversationTurn {
   requestHash?: string;
   /** Approval settings the turn's agent job runs with (absent: no approvals). */
   approval?: ApprovalSettings;
+  /** The turn's `max_cost_usd` (absent: no cap). */
+  maxCostUsd?: number;
 }
 
 /** State of a conversation, exposed by query and returned when it closes. */
@@ -413,6 +424,8 @@ export interface SubmitMessage {
   requestHash?: string;
   /** Tools of this turn that wait for a human decision (absent: none). */
   approval?: ApprovalSettings;
+  /** The turn's `max_cost_usd`, if any. */
+  maxCostUsd?: number;
 }
 
 /** Result of the `submitMessage` update. */

@@ -46,6 +46,11 @@ export const FailureType = {
    * on several machines): retrying on the same store cannot help.
    */
   TranscriptMissing: 'TranscriptMissing',
+  /**
+   * The job's `max_cost_usd` would be exceeded by its first model call (worst case: estimated
+   * input plus `max_tokens` output), so no answer could be produced within it.
+   */
+  CostCapExceeded: 'CostCapExceeded',
 } as const;
 
 /** One of the {@link FailureType} strings. */

@@ -6,3 +6,4 @@ export * from './agent';
 export * from './agent-messages';
 export * from './transcript';
 export * from './approvals';
+export * from './cost-cap';

@@ -7,6 +7,12 @@ import { createActivities, createToolActivities } from '../activities';
 import type { RateGovernorTarget } from '../activities/model-call-failure';
 import type { ToolRegistry } from '../activities/tools/registry';
 import { createControlActivities } from '../activities/control';
+import type { PriceTable } from '../observability/price-table';
+import {
+  TokenRateLimiter,
+  tokenLimitsEnabled,
+  type TokenLimitSettings,
+} from '../activities/token-rate-limiter';
 import type { WorkerMetrics } from '../observability/worker-metrics';
 import type { StreamHub } from '../streaming/stream-hub';
 import { identityWithStream } from '../streaming/worker-identity';
@@ -67,6 +73,13 @@ export interface ActivityWorkerOptions extends WorkerBaseOptions {
   transcripts?: TranscriptStore;
   /** Tools offered and run by this process (default: the built-in ones; MCP: src/mcp). */
   tools?: ToolRegistry;
+  /** Prices of the per-job cost cap (absent: the built-in table). */
+  prices?: PriceTable;
+  /**
+   * Fleet token limits: this process builds its own limiter (its 1/N share) from them. Absent or
+   * all zero: no token limiting (the request limit `maxClaudeCallsPerSecond` still applies).
+   */
+  tokenLimits?: TokenLimitSettings;
 }
 
 /** Workflow code (plain or traced bundle) plus the tracing interceptors and sinks. */
@@ -92,6 +105,8 @@ export function activityWorkerSettings(
   | 'rateGovernor'
   | 'toolTaskQueue'
   | 'maxConcurrentToolCalls'
+  | 'prices'
+  | 'tokenLimits'
 > {
   return {
     taskQueue: config.taskQueues.activities,
@@ -99,6 +114,8 @@ export function activityWorkerSettings(
     maxConcurrentToolCalls: config.worker.maxConcurrentToolCalls,
     maxConcurrentClaudeCalls: config.worker.maxConcurrentClaudeCalls,
     maxResponseChars: config.claude.maxResponseChars,
+    prices: config.observability.prices,
+    tokenLimits: config.scheduling.claudeTokenLimits,
     maxClaudeCallsPerSecond: config.scheduling.claudeMaxRps,
     rateGovernor: {
       workflowTaskQueue: config.taskQueues.workflows,
@@ -189,6 +206,10 @@ export async function createActivityWorker(options: ActivityWorkerOptions): Prom
       usage: options.usage,
       ...(options.transcripts ? { transcripts: options.transcripts } : {}),
       ...(options.tools ? { tools: options.tools } : {}),
+      ...(options.prices ? { prices: options.prices } : {}),
+      ...(options.tokenLimits && tokenLimitsEnabled(options.tokenLimits)
+        ? { tokenLimiter: new TokenRateLimiter(options.tokenLimits) }
+        : {}),
     }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentClaudeCalls,
     // Fleet-wide model calls per second, enforced by the server for all workers together

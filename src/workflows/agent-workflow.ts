@@ -19,6 +19,7 @@ import { claudeCallOptions, toolCallOptions } from './activity-options';
 import { attemptsFromFailure, describeFailure } from './chat-workflow';
 import { boundLastModelStep, transcriptRef } from './transcript-ref';
 import { createApprovalGate } from './tool-approvals';
+import { costCapField, stopAtCostCap } from './cost-cap-stop';
 import { addUsage, reportUsage } from './usage-reporting';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -75,6 +76,7 @@ export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState
   const messages: AgentMessage[] = [...input.history, { role: 'user', content: input.message }];
   // By reference, calls carry only what they append: the store holds the transcript.
   const ref = transcriptRef(input, messages);
+  let spentUsd = 0;
 
   try {
     for (let call = 0; ; call++) {
@@ -89,7 +91,13 @@ export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState
         toolChoice: lastStep ? 'none' : 'auto',
         promptCaching: input.promptCaching,
         ...(input.usageByActivity ? { recordUsage: true } : {}),
+        ...costCapField(input, spentUsd),
       });
+      if (result.costCapReached) {
+        stopAtCostCap(state, result);
+        break;
+      }
+      spentUsd += result.costUsd ?? 0;
       const text = result.content
         .filter((b): b is Extract<AgentContentBlock, { type: 'text' }> => b.type === 'text')
         .map((b) => b.text)

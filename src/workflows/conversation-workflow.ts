@@ -107,6 +107,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
         // Plain data in the state: no command, so histories recorded without it replay alike.
         ...(message.requestHash !== undefined ? { requestHash: message.requestHash } : {}),
         ...(message.approval ? { approval: message.approval } : {}),
+        ...(message.maxCostUsd !== undefined ? { maxCostUsd: message.maxCostUsd } : {}),
       };
       state.turns.push(turn);
       publishMemo();
@@ -193,6 +194,7 @@ async function runTurn(
           ...(settings.transcript ? { transcript: settings.transcript } : {}),
           // Turns with tools needing approval only: other turns' inputs are as before.
           ...(turn.approval ? { approval: turn.approval } : {}),
+          ...(turn.maxCostUsd !== undefined ? { maxCostUsd: turn.maxCostUsd } : {}),
           conversation: {
             conversationId: input.conversationId,
             workflowId: workflowInfo().workflowId,

@@ -100,6 +100,7 @@ export function chatRoutes({
         ...(body.model !== undefined ? { model: body.model } : {}),
         ...(body.max_tokens !== undefined ? { maxTokens: body.max_tokens } : {}),
       },
+      ...(body.max_cost_usd !== undefined ? { maxCostUsd: body.max_cost_usd } : {}),
       ...(kind === 'turn'
         ? { conversation: { id: body.conversation_id!, tools: body.tools ?? true } }
         : {}),
