@@ -8,6 +8,7 @@ import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { AGENT_SCENARIO_NAMES, V6_SCENARIO_NAMES } from '../src/bin/agent-fixture-scenarios';
+import { WEBHOOK_SCENARIO_NAMES } from '../src/bin/webhook-fixture-scenarios';
 import { WORKFLOW_BUNDLE_PATH } from './helpers/stack';
 
 const fixturesDir = path.join(__dirname, 'fixtures', 'histories');
@@ -63,6 +64,12 @@ it('has recorded fixtures of the final v6 code, a failed agent job and the rate 
       fixturesOf([...CHAT_SCENARIOS, ...AGENT_SCENARIO_NAMES, ...V6_SCENARIO_NAMES], 'v6'),
     ),
   );
+});
+
+it('has recorded fixtures of completion webhooks and double-texting (v7)', () => {
+  // v7: a chat job with a `webhook` input starting its abandoned delivery child, that child
+  // retried once, and (double-texting) a conversation turn interrupted by a newer message.
+  expect(fixtureFiles).toEqual(expect.arrayContaining(fixturesOf(WEBHOOK_SCENARIO_NAMES, 'v7')));
 });
 
 it('replays every recorded history against the current workflow code without error', async () => {

@@ -22,6 +22,7 @@ import {
   type ConversationTurn,
   type PriorityLevel,
   type SubmitMessageResult,
+  type WebhookSettings,
 } from '../shared';
 import type { conversationWorkflow } from '../workflows';
 import type { ConversationView } from './agent-schemas';
@@ -41,6 +42,8 @@ export interface TurnDelivery {
   tools: boolean;
   submittedAt: string;
   requestHash: string;
+  /** The turn's completion webhook (absent: none). */
+  webhook?: WebhookSettings;
 }
 
 /** The Temporal side of conversations. */
@@ -178,6 +181,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
                 priority: turn.priority,
                 tools: turn.tools,
                 requestHash: turn.requestHash,
+                ...(turn.webhook ? { webhook: turn.webhook } : {}),
               },
             ],
             // Temporal deduplicates updates by id within a run, and the handler across runs.

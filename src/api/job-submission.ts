@@ -16,7 +16,7 @@ import {
 import type { AdmissionController } from './admission/admission-controller';
 import type { ConversationService } from './conversation-service';
 import { HttpError } from './http-error';
-import { agentJobInput, chatJobInput, type JobBase } from './job-inputs';
+import { agentJobInput, chatJobInput, webhookInput, type JobBase } from './job-inputs';
 import type { JobMemo } from './job-view';
 import { callWithin, type Deadline } from './request-deadline';
 import { fairnessFor, jobIdForIdempotencyKey, jobSearchAttributes } from './temporal-calls';
@@ -40,6 +40,8 @@ export interface Submission {
   requested?: { model?: string; maxTokens?: number };
   /** Conversation turns only: which conversation, and whether the turn may use tools. */
   conversation?: { id: string; tools: boolean };
+  /** `callback_url`, already checked against the allowed prefixes. */
+  callbackUrl?: string;
 }
 
 /** Outcome of a submission. */
@@ -91,6 +93,7 @@ export function requestFingerprint(submission: Submission): string {
   if (submission.requested?.maxTokens !== undefined) {
     fields.push(['max_tokens', submission.requested.maxTokens]);
   }
+  if (submission.callbackUrl !== undefined) fields.push(['callback_url', submission.callbackUrl]);
   return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
 }
 
@@ -154,6 +157,7 @@ export function createJobSubmitter(deps: JobSubmitterDeps): JobSubmitter {
       priority: base.priority,
       submitted_at: base.submittedAt,
       request_hash: fingerprint,
+      ...(base.callbackUrl !== undefined ? { webhook: true as const } : {}),
     };
     try {
       await throughLimit(true)(() =>
@@ -217,6 +221,7 @@ export function createJobSubmitter(deps: JobSubmitterDeps): JobSubmitter {
         tools: conversation.tools,
         submittedAt: base.submittedAt,
         requestHash: fingerprint,
+        ...webhookInput(base.callbackUrl, config),
       },
       deadline,
       throughLimit(false),
@@ -242,6 +247,7 @@ export function createJobSubmitter(deps: JobSubmitterDeps): JobSubmitter {
       submittedAt: new Date().toISOString(),
       model: submission.model,
       deadlineMs: submission.deadlineMs,
+      ...(submission.callbackUrl !== undefined ? { callbackUrl: submission.callbackUrl } : {}),
     };
     const result =
       submission.kind === 'turn'

@@ -54,6 +54,11 @@ export const chatRequestSchema = z
           'Append the message to this conversation of the user (created on first use); its turns are answered one at a time, in order',
         example: 'trip-planning',
       }),
+    callback_url: z.url().max(2048).optional().openapi({
+      description:
+        'POST the finished job (this view, signed per Standard Webhooks) to this URL; it must start with one of WEBHOOK_ALLOWED_URL_PREFIXES (webhooks are off without them)',
+      example: 'https://hooks.example.com/agent-fleet',
+    }),
     tools: z.boolean().optional().openapi({
       description:
         'Let the model call tools (calculator, current_time, word_count). Default: true in a conversation, false for a single message',
@@ -108,6 +113,17 @@ export const usageSchema = z
     cache_read_input_tokens: z.number().int().optional(),
   })
   .openapi('Usage');
+
+/** Delivery of a job's completion webhook (jobs submitted with `callback_url` only). */
+export const webhookStatusSchema = z
+  .object({
+    status: z.enum(['pending', 'delivered', 'failed']),
+    attempts: z.number().int(),
+    last_error: z.string().optional(),
+  })
+  .openapi('WebhookStatus', {
+    description: 'Completion webhook: delivery attempts so far and the last failure',
+  });
 
 /** `GET /chat/:job_id` answer. */
 export const jobViewSchema = z
@@ -170,6 +186,7 @@ export const jobViewSchema = z
       )
       .optional()
       .openapi({ description: 'Agent jobs: each model call and tool call, in order' }),
+    webhook: webhookStatusSchema.optional(),
   })
   .openapi('Job');
 

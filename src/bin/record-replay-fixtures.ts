@@ -23,6 +23,11 @@ import {
   recordAgentScenarios,
 } from './agent-fixture-scenarios';
 import { exitOnStartupError } from './startup-error';
+import {
+  WEBHOOK_SCENARIO_NAMES,
+  recordWebhookScenarios,
+  startFixtureReceiver,
+} from './webhook-fixture-scenarios';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
 const fixturesDir = path.join(projectRoot, 'test', 'fixtures', 'histories');
@@ -85,7 +90,12 @@ async function exists(file: string): Promise<boolean> {
 async function main(): Promise<void> {
   if (helpRequested(USAGE)) return;
   const { tag, force } = parseFlags(argsSchema, process.argv.slice(2), ['force']);
-  const names = [...SCENARIOS.map((s) => s.name), ...AGENT_SCENARIO_NAMES, ...V6_SCENARIO_NAMES];
+  const names = [
+    ...SCENARIOS.map((s) => s.name),
+    ...AGENT_SCENARIO_NAMES,
+    ...V6_SCENARIO_NAMES,
+    ...WEBHOOK_SCENARIO_NAMES,
+  ];
   for (const name of names) {
     const file = path.join(fixturesDir, `${name}.${tag}.json`);
     if (!force && (await exists(file))) {
@@ -107,10 +117,12 @@ async function main(): Promise<void> {
     reuseExisting: false,
   });
   const fake = await startFakeClaude();
+  const receiver = await startFixtureReceiver();
   const config = loadConfig({
     ANTHROPIC_BASE_URL: fake.url,
     CLAUDE_INITIAL_RETRY_MS: '100',
     ...AGENT_FIXTURE_ENV,
+    ...receiver.env,
   });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
@@ -127,6 +139,7 @@ async function main(): Promise<void> {
       ...base,
       taskQueue: config.taskQueues.workflows,
       maxConcurrentWorkflowTasks: 10,
+      webhooks: { webhooks: config.webhooks },
     }),
     ...(await createActivityWorkers({
       ...base,
@@ -177,13 +190,15 @@ async function main(): Promise<void> {
         `recorded ${path.relative(projectRoot, file)} (${history.events?.length ?? 0} events)`,
       );
     }
-    await recordAgentScenarios(client, config, async (name, history) => {
+    const save = async (name: string, history: Parameters<typeof historyToJSON>[0]) => {
       const file = path.join(fixturesDir, `${name}.${tag}.json`);
       await writeFile(file, historyToJSON(history));
       console.log(
         `recorded ${path.relative(projectRoot, file)} (${history.events?.length ?? 0} events)`,
       );
-    });
+    };
+    await recordAgentScenarios(client, config, save);
+    await recordWebhookScenarios(client, config, receiver, save);
   } finally {
     for (const worker of workers) worker.shutdown();
     await running;
@@ -191,6 +206,7 @@ async function main(): Promise<void> {
     await nativeConnection.close();
     await connection.close();
     await fake.close();
+    await receiver.close();
     await server.stop();
   }
 }

@@ -14,6 +14,7 @@ import type {
   PriorityLevel,
 } from './job';
 import type { ClaudeCallResult, TokenUsage } from './job';
+import type { WebhookSettings } from './webhook';
 
 /** Workflow type of an agent job (a chat job that may call tools). */
 export const AGENT_WORKFLOW_TYPE = 'agentWorkflow';
@@ -140,6 +141,8 @@ export interface AgentJobInput {
    * the ledger workflow from workflow code, exactly as recorded.
    */
   usageByActivity?: boolean;
+  /** Completion webhook (absent: none; see {@link ChatJobInput}). */
+  webhook?: WebhookSettings;
 }
 
 /** A model call of an agent job, as shown in `GET /chat/:job_id`. */
@@ -343,6 +346,8 @@ export interface ConversationTurn {
   compacted?: boolean;
   /** Fingerprint of the request that submitted it (absent in turns accepted before it existed). */
   requestHash?: string;
+  /** Completion webhook of the turn's job (absent: none). */
+  webhook?: WebhookSettings;
 }
 
 /** State of a conversation, exposed by query and returned when it closes. */
@@ -375,6 +380,8 @@ export interface SubmitMessage {
   tools: boolean;
   /** Fingerprint of the request, kept with the turn to detect an idempotency key's reuse. */
   requestHash?: string;
+  /** Completion webhook of the turn's job (absent: none). */
+  webhook?: WebhookSettings;
 }
 
 /** Result of the `submitMessage` update. */

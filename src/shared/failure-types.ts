@@ -41,6 +41,12 @@ export const FailureType = {
   ConversationQueueFull: 'ConversationQueueFull',
   /** A model call's usage could not be committed to the usage store; the call is retried. */
   UsageNotRecorded: 'UsageNotRecorded',
+  /** A webhook receiver answered 4xx (other than 408/429): retrying the same message cannot help. */
+  WebhookRejected: 'WebhookRejected',
+  /** A webhook URL is outside WEBHOOK_ALLOWED_URL_PREFIXES (checked again by the activity). */
+  WebhookUrlNotAllowed: 'WebhookUrlNotAllowed',
+  /** A webhook attempt failed: 5xx, 408, 429, a redirect, a timeout or a connection error. */
+  WebhookDeliveryFailed: 'WebhookDeliveryFailed',
 } as const;
 
 /** One of the {@link FailureType} strings. */

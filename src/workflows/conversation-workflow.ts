@@ -106,6 +106,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
         submittedAt: message.submittedAt,
         // Plain data in the state: no command, so histories recorded without it replay alike.
         ...(message.requestHash !== undefined ? { requestHash: message.requestHash } : {}),
+        ...(message.webhook ? { webhook: message.webhook } : {}),
       };
       state.turns.push(turn);
       publishMemo();
@@ -189,6 +190,7 @@ async function runTurn(
           workflowTaskQueue: settings.workflowTaskQueue,
           // Conversations started before keep their turns' old reporting path.
           ...(settings.usageByActivity ? { usageByActivity: true } : {}),
+          ...(turn.webhook ? { webhook: turn.webhook } : {}),
           conversation: {
             conversationId: input.conversationId,
             workflowId: workflowInfo().workflowId,
@@ -202,6 +204,7 @@ async function runTurn(
         priority: turn.priority,
         submitted_at: turn.submittedAt,
         conversation_id: input.conversationId,
+        ...(turn.webhook ? { webhook: true } : {}),
       },
       typedSearchAttributes: [
         { key: userIdKey, value: input.userId },

@@ -12,6 +12,7 @@ import { isFinalStatus, waitForJob } from '../wait-for-job';
 import { requireJson } from '../middleware/require-json';
 import { chatHeadersSchema, chatRequestSchema, jobIdParamsSchema, type JobView } from '../schemas';
 import { parseOrThrow } from '../validate';
+import { webhookUrlProblem } from '../../webhooks/url-guard';
 
 /** Dependencies of the chat routes. */
 export interface ChatRoutesDeps {
@@ -72,6 +73,14 @@ export function chatRoutes({
         { field: 'max_tokens', message: `must be at most ${config.claude.model.maxTokens}` },
       ]);
     }
+    // SSRF guard: only URLs under the operator's prefixes (checked again when delivering).
+    const callbackProblem =
+      body.callback_url !== undefined
+        ? webhookUrlProblem(body.callback_url, config.webhooks.allowedUrlPrefixes)
+        : undefined;
+    if (callbackProblem) {
+      throw HttpError.validation([{ field: 'callback_url', message: callbackProblem }]);
+    }
     // Conversations and tool use run as agent workflows; a plain message stays the single-call
     // chat job of the original contract.
     const kind: JobKind =
@@ -99,6 +108,7 @@ export function chatRoutes({
       ...(kind === 'turn'
         ? { conversation: { id: body.conversation_id!, tools: body.tools ?? true } }
         : {}),
+      ...(body.callback_url !== undefined ? { callbackUrl: body.callback_url } : {}),
     };
     // Admission, idempotency and the start: a refused request starts nothing.
     const { jobId, submittedAt, created } = await submitter.submit(submission, deadline);
