@@ -21,6 +21,7 @@ import {
   type ConversationState,
   type ConversationTurn,
   type PriorityLevel,
+  type SubmitMessage,
   type SubmitMessageResult,
   type WebhookSettings,
 } from '../shared';
@@ -44,6 +45,8 @@ export interface TurnDelivery {
   requestHash: string;
   /** The turn's completion webhook (absent: none). */
   webhook?: WebhookSettings;
+  /** Double-texting policy (absent: enqueue). */
+  onBusy?: SubmitMessage['onBusy'];
 }
 
 /** The Temporal side of conversations. */
@@ -182,6 +185,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
                 tools: turn.tools,
                 requestHash: turn.requestHash,
                 ...(turn.webhook ? { webhook: turn.webhook } : {}),
+                ...(turn.onBusy ? { onBusy: turn.onBusy } : {}),
               },
             ],
             // Temporal deduplicates updates by id within a run, and the handler across runs.
@@ -200,6 +204,17 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
           throw new HttpError(429, 'conversation_busy', cause.message, undefined, {
             'Retry-After': '5',
           });
+        }
+        if (cause instanceof ApplicationFailure && cause.type === FailureType.ConversationBusy) {
+          const detail = cause.details?.[0] as { runningJobId?: string } | undefined;
+          throw new HttpError(
+            409,
+            'conversation_busy',
+            cause.message,
+            [{ field: 'on_busy', message: 'reject: a turn of this conversation is still running' }],
+            undefined,
+            detail?.runningJobId ? { running_job_id: detail.runningJobId } : undefined,
+          );
         }
         throw HttpError.validation([
           { field: 'message', message: cause?.message ?? 'refused by the conversation' },
@@ -296,6 +311,9 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
       message: turn.message,
       ...(turn.toolCalls !== undefined ? { tool_calls: turn.toolCalls } : {}),
       ...(turn.compacted ? { compacted: true } : {}),
+      ...(turn.interruptedBy?.policy === 'interrupt'
+        ? { interrupted: true, interrupted_by: turn.interruptedBy.jobId }
+        : {}),
     }));
     const usage = {
       input_tokens: 0,

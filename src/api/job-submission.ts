@@ -11,6 +11,7 @@ import {
   conversationWorkflowId,
   toTemporalPriority,
   type ModelSettings,
+  type OnBusyPolicy,
   type PriorityLevel,
 } from '../shared';
 import type { AdmissionController } from './admission/admission-controller';
@@ -39,7 +40,7 @@ export interface Submission {
   /** Model fields the client named itself: part of the request's fingerprint. */
   requested?: { model?: string; maxTokens?: number };
   /** Conversation turns only: which conversation, and whether the turn may use tools. */
-  conversation?: { id: string; tools: boolean };
+  conversation?: { id: string; tools: boolean; onBusy?: OnBusyPolicy };
   /** `callback_url`, already checked against the allowed prefixes. */
   callbackUrl?: string;
 }
@@ -88,6 +89,8 @@ export function requestFingerprint(submission: Submission): string {
   if (submission.kind !== 'chat') fields.push(submission.kind);
   if (submission.conversation) {
     fields.push(submission.conversation.id, submission.conversation.tools);
+    const onBusy = submission.conversation.onBusy;
+    if (onBusy !== undefined && onBusy !== 'enqueue') fields.push(['on_busy', onBusy]);
   }
   if (submission.requested?.model !== undefined) fields.push(['model', submission.requested.model]);
   if (submission.requested?.maxTokens !== undefined) {
@@ -222,6 +225,10 @@ export function createJobSubmitter(deps: JobSubmitterDeps): JobSubmitter {
         submittedAt: base.submittedAt,
         requestHash: fingerprint,
         ...webhookInput(base.callbackUrl, config),
+        // `enqueue` is today's behaviour: the update carries no field for it.
+        ...(conversation.onBusy !== undefined && conversation.onBusy !== 'enqueue'
+          ? { onBusy: conversation.onBusy }
+          : {}),
       },
       deadline,
       throughLimit(false),

@@ -59,6 +59,10 @@ export const chatRequestSchema = z
         'POST the finished job (this view, signed per Standard Webhooks) to this URL; it must start with one of WEBHOOK_ALLOWED_URL_PREFIXES (webhooks are off without them)',
       example: 'https://hooks.example.com/agent-fleet',
     }),
+    on_busy: z.enum(['enqueue', 'reject', 'interrupt', 'rollback']).optional().openapi({
+      description:
+        'Conversation turns: what to do if a turn is running or waiting. enqueue (default): wait behind it; reject: 409 naming the running job; interrupt: cancel it, kept in the transcript marked interrupted; rollback: cancel it and remove it from the transcript',
+    }),
     tools: z.boolean().optional().openapi({
       description:
         'Let the model call tools (calculator, current_time, word_count). Default: true in a conversation, false for a single message',

@@ -348,6 +348,11 @@ export interface ConversationTurn {
   requestHash?: string;
   /** Completion webhook of the turn's job (absent: none). */
   webhook?: WebhookSettings;
+  /**
+   * Stopped by a newer message sent with `on_busy: "interrupt"` (kept, marked) or `"rollback"`
+   * (removed once stopped); the newer message's job id.
+   */
+  interruptedBy?: { jobId: string; policy: 'interrupt' | 'rollback' };
 }
 
 /** State of a conversation, exposed by query and returned when it closes. */
@@ -382,7 +387,15 @@ export interface SubmitMessage {
   requestHash?: string;
   /** Completion webhook of the turn's job (absent: none). */
   webhook?: WebhookSettings;
+  /**
+   * What to do when a turn is already running or waiting (absent: `enqueue`, queue behind it).
+   * Decided by the conversation itself, atomically with accepting the message.
+   */
+  onBusy?: Exclude<OnBusyPolicy, 'enqueue'>;
 }
+
+/** Double-texting policies of a conversation message (`on_busy`). */
+export type OnBusyPolicy = 'enqueue' | 'reject' | 'interrupt' | 'rollback';
 
 /** Result of the `submitMessage` update. */
 export interface SubmitMessageResult {

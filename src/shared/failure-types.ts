@@ -39,6 +39,8 @@ export const FailureType = {
   JobCancelled: 'JobCancelled',
   /** A conversation refused a message: too many of its messages are already waiting. */
   ConversationQueueFull: 'ConversationQueueFull',
+  /** A conversation refused a message sent with `on_busy: "reject"`: a turn is running. */
+  ConversationBusy: 'ConversationBusy',
   /** A model call's usage could not be committed to the usage store; the call is retried. */
   UsageNotRecorded: 'UsageNotRecorded',
   /** A webhook receiver answered 4xx (other than 408/429): retrying the same message cannot help. */

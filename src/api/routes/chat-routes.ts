@@ -81,6 +81,9 @@ export function chatRoutes({
     if (callbackProblem) {
       throw HttpError.validation([{ field: 'callback_url', message: callbackProblem }]);
     }
+    if (body.on_busy !== undefined && body.conversation_id === undefined) {
+      throw HttpError.validation([{ field: 'on_busy', message: 'requires conversation_id' }]);
+    }
     // Conversations and tool use run as agent workflows; a plain message stays the single-call
     // chat job of the original contract.
     const kind: JobKind =
@@ -106,7 +109,13 @@ export function chatRoutes({
         ...(body.max_tokens !== undefined ? { maxTokens: body.max_tokens } : {}),
       },
       ...(kind === 'turn'
-        ? { conversation: { id: body.conversation_id!, tools: body.tools ?? true } }
+        ? {
+            conversation: {
+              id: body.conversation_id!,
+              tools: body.tools ?? true,
+              ...(body.on_busy !== undefined ? { onBusy: body.on_busy } : {}),
+            },
+          }
         : {}),
       ...(body.callback_url !== undefined ? { callbackUrl: body.callback_url } : {}),
     };
