@@ -9,7 +9,7 @@ import { createConversationService } from '../api/conversation-service';
 import { createJobSubmitter } from '../api/job-submission';
 import { deadlineIn } from '../api/request-deadline';
 import type { AppConfig } from '../config';
-import { DEFAULT_PRIORITY, webhookWorkflowId } from '../shared';
+import { DEFAULT_PRIORITY, conversationWorkflowId, webhookWorkflowId } from '../shared';
 
 /**
  * Replay-fixture scenarios of completion webhooks and double-texting (recorded since v7 by
@@ -19,6 +19,7 @@ import { DEFAULT_PRIORITY, webhookWorkflowId } from '../shared';
 export const WEBHOOK_SCENARIO_NAMES = [
   'chat-webhook-delivered',
   'webhook-delivery-retried',
+  'conversation-turn-interrupted',
 ] as const;
 
 type Save = (name: (typeof WEBHOOK_SCENARIO_NAMES)[number], history: History) => Promise<void>;
@@ -90,4 +91,31 @@ export async function recordWebhookScenarios(
     if (!(err instanceof WorkflowFailedError)) throw err;
   }
   await save('webhook-delivery-retried', await delivery.fetchHistory());
+
+  const conversation = { id: 'fixture-double-texting', tools: true };
+  const turn = (message: string, onBusy?: 'interrupt') =>
+    submitter.submit(
+      {
+        kind: 'turn',
+        userId: 'fixture-user',
+        message,
+        priority: DEFAULT_PRIORITY,
+        model: config.claude.model,
+        conversation: { ...conversation, ...(onBusy ? { onBusy } : {}) },
+      },
+      deadlineIn(config.http.temporalRpcTimeoutMs),
+    );
+  await turn('Hang forever [[fake fail=hang]]');
+  // Let the hanging model call start, as the other cancelled scenarios do.
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  await turn('Never mind, hello', 'interrupt');
+  const handle = client.workflow.getHandle(conversationWorkflowId('fixture-user', conversation.id));
+  // Two turns end the first run (continue-as-new, AGENT_FIXTURE_ENV): that run holds the
+  // interruption; it is recorded once the conversation has idled out.
+  const firstRunId = (await handle.describe()).raw.workflowExecutionInfo?.firstRunId ?? undefined;
+  await handle.result();
+  await save(
+    'conversation-turn-interrupted',
+    await client.workflow.getHandle(handle.workflowId, firstRunId).fetchHistory(),
+  );
 }
