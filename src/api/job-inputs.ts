@@ -1,7 +1,13 @@
 import type { ToolRegistry } from '../activities/tools/registry';
 import type { AppConfig } from '../config';
 import { mcpToolPolicies } from '../mcp/mcp-settings';
-import type { AgentJobInput, AgentToolSettings, ApprovalSettings, ChatJobInput } from '../shared';
+import type {
+  AgentJobInput,
+  AgentToolSettings,
+  ApprovalSettings,
+  ChatJobInput,
+  WebhookSettings,
+} from '../shared';
 import { fairnessFor } from './temporal-calls';
 
 /** What every job's input starts from: who asked what, when, and with which model. */
@@ -13,7 +19,25 @@ export type JobBase = Pick<
   deadlineMs?: number;
   /** Agent jobs and turns: `max_cost_usd`. */
   maxCostUsd?: number;
+  /** `callback_url`, already checked against the allowed prefixes. */
+  callbackUrl?: string;
 };
+
+/** A job's webhook settings, or nothing (no field at all) for a job without `callback_url`. */
+export function webhookInput(
+  callbackUrl: string | undefined,
+  config: AppConfig,
+): { webhook?: WebhookSettings } {
+  if (callbackUrl === undefined) return {};
+  return {
+    webhook: {
+      url: callbackUrl,
+      maxDeliveryMs: config.webhooks.maxDeliveryMs,
+      timeoutMs: config.webhooks.timeoutMs,
+      taskQueue: config.taskQueues.workflows,
+    },
+  };
+}
 
 /**
  * The fields every job input shares. Each kind's input adds its own on top, so a new field for
@@ -32,6 +56,7 @@ function commonInput(base: JobBase, config: AppConfig) {
       deadlineMs: base.deadlineMs ?? config.claude.policy.deadlineMs,
     },
     activityTaskQueue: config.taskQueues.activities,
+    ...webhookInput(base.callbackUrl, config),
   };
 }
 

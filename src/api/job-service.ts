@@ -33,6 +33,7 @@ import {
 import type { JobView } from './schemas';
 import { createSingleFlight } from './single-flight';
 import { isFinalStatus } from './wait-for-job';
+import { readWebhookStatus } from './webhook-status';
 
 /** PendingActivityState.STARTED in Temporal's API: a worker is running the attempt right now. */
 const PENDING_ACTIVITY_STARTED = 2;
@@ -168,9 +169,13 @@ export function createJobService(deps: JobServiceDeps): JobService {
     if (!memo) return undefined;
 
     if (description.status.name === 'RUNNING') {
-      const view = toJobView(
-        await runningState(handle, description, stateFromMemo(jobId, memo), deadline),
-        config.observability.prices,
+      const view = await withWebhook(
+        toJobView(
+          await runningState(handle, description, stateFromMemo(jobId, memo), deadline),
+          config.observability.prices,
+        ),
+        memo,
+        deadline,
       );
       // The workflow's query can report the final state a moment before the server records the
       // close; a client that stops polling then must still see the job counted.
@@ -180,10 +185,17 @@ export function createJobService(deps: JobServiceDeps): JobService {
     const final = await callWithin(client, deadline, () =>
       finishedState(handle, description, stateFromMemo(jobId, memo)),
     );
-    const view = toJobView(final, config.observability.prices);
-    finished.set(jobId, view);
+    const view = await withWebhook(toJobView(final, config.observability.prices), memo, deadline);
+    // A webhook still being delivered changes: such a view is read afresh each time.
+    if (view.webhook?.status !== 'pending') finished.set(jobId, view);
     recordFinished(view);
     return view;
+  }
+
+  /** The view plus its webhook's delivery status, for jobs submitted with a `callback_url`. */
+  async function withWebhook(view: JobView, memo: JobMemo, deadline: Deadline): Promise<JobView> {
+    if (!memo.webhook) return view;
+    return { ...view, webhook: await readWebhookStatus(client, view.job_id, deadline) };
   }
 
   /** The workflow's own state through its status query, or undefined when no worker answers. */

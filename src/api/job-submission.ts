@@ -11,12 +11,19 @@ import {
   conversationWorkflowId,
   toTemporalPriority,
   type ModelSettings,
+  type OnBusyPolicy,
   type PriorityLevel,
 } from '../shared';
 import type { AdmissionController } from './admission/admission-controller';
 import type { ConversationService } from './conversation-service';
 import { HttpError } from './http-error';
-import { agentJobInput, approvalSettings, chatJobInput, type JobBase } from './job-inputs';
+import {
+  agentJobInput,
+  approvalSettings,
+  chatJobInput,
+  webhookInput,
+  type JobBase,
+} from './job-inputs';
 import type { JobMemo } from './job-view';
 import { callWithin, type Deadline } from './request-deadline';
 import { fairnessFor, jobIdForIdempotencyKey, jobSearchAttributes } from './temporal-calls';
@@ -41,9 +48,11 @@ export interface Submission {
   /** Agent jobs and turns: the job's cost cap in US dollars (`max_cost_usd`). */
   maxCostUsd?: number;
   /** Conversation turns only: which conversation, and whether the turn may use tools. */
-  conversation?: { id: string; tools: boolean };
+  conversation?: { id: string; tools: boolean; onBusy?: OnBusyPolicy };
   /** `require_approval` of the request (agent jobs and turns; names checked by the route). */
   requireApproval?: boolean | string[];
+  /** `callback_url`, already checked against the allowed prefixes. */
+  callbackUrl?: string;
 }
 
 /** Outcome of a submission. */
@@ -90,6 +99,8 @@ export function requestFingerprint(submission: Submission): string {
   if (submission.kind !== 'chat') fields.push(submission.kind);
   if (submission.conversation) {
     fields.push(submission.conversation.id, submission.conversation.tools);
+    const onBusy = submission.conversation.onBusy;
+    if (onBusy !== undefined && onBusy !== 'enqueue') fields.push(['on_busy', onBusy]);
   }
   if (submission.requested?.model !== undefined) fields.push(['model', submission.requested.model]);
   if (submission.requested?.maxTokens !== undefined) {
@@ -99,6 +110,7 @@ export function requestFingerprint(submission: Submission): string {
     fields.push(['require_approval', submission.requireApproval]);
   }
   if (submission.maxCostUsd !== undefined) fields.push(['max_cost_usd', submission.maxCostUsd]);
+  if (submission.callbackUrl !== undefined) fields.push(['callback_url', submission.callbackUrl]);
   return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
 }
 
@@ -179,6 +191,7 @@ export function createJobSubmitter(deps: JobSubmitterDeps): JobSubmitter {
       priority: base.priority,
       submitted_at: base.submittedAt,
       request_hash: fingerprint,
+      ...(base.callbackUrl !== undefined ? { webhook: true as const } : {}),
     };
     try {
       await throughLimit(true)(() =>
@@ -244,6 +257,11 @@ export function createJobSubmitter(deps: JobSubmitterDeps): JobSubmitter {
         submittedAt: base.submittedAt,
         requestHash: fingerprint,
         ...approvalField(approvalSettings(config, deps.registry, submission.requireApproval)),
+        ...webhookInput(base.callbackUrl, config),
+        // `enqueue` is today's behaviour: the update carries no field for it.
+        ...(conversation.onBusy !== undefined && conversation.onBusy !== 'enqueue'
+          ? { onBusy: conversation.onBusy }
+          : {}),
       },
       deadline,
       throughLimit(false),
@@ -270,6 +288,7 @@ export function createJobSubmitter(deps: JobSubmitterDeps): JobSubmitter {
       model: submission.model,
       deadlineMs: submission.deadlineMs,
       ...(submission.maxCostUsd !== undefined ? { maxCostUsd: submission.maxCostUsd } : {}),
+      ...(submission.callbackUrl !== undefined ? { callbackUrl: submission.callbackUrl } : {}),
     };
     const result =
       submission.kind === 'turn'

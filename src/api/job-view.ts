@@ -10,6 +10,8 @@ export interface JobMemo {
   submitted_at: string;
   /** Fingerprint of the request body, to detect an Idempotency-Key reused with another body. */
   request_hash?: string;
+  /** Set when the job has a completion webhook: GET then reads its delivery's status. */
+  webhook?: true;
 }
 
 /** The public view of one agent step. */

@@ -31,6 +31,11 @@ import {
   TRANSCRIPT_SCENARIO_NAMES,
   recordTranscriptScenarios,
 } from './transcript-fixture-scenarios';
+import {
+  WEBHOOK_SCENARIO_NAMES,
+  recordWebhookScenarios,
+  startFixtureReceiver,
+} from './webhook-fixture-scenarios';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
 const fixturesDir = path.join(projectRoot, 'test', 'fixtures', 'histories');
@@ -100,6 +105,7 @@ async function main(): Promise<void> {
     ...TRANSCRIPT_SCENARIO_NAMES,
     ...APPROVAL_SCENARIO_NAMES,
     ...COST_CAP_SCENARIO_NAMES,
+    ...WEBHOOK_SCENARIO_NAMES,
   ];
   for (const name of names) {
     const file = path.join(fixturesDir, `${name}.${tag}.json`);
@@ -122,10 +128,12 @@ async function main(): Promise<void> {
     reuseExisting: false,
   });
   const fake = await startFakeClaude();
+  const receiver = await startFixtureReceiver();
   const config = loadConfig({
     ANTHROPIC_BASE_URL: fake.url,
     CLAUDE_INITIAL_RETRY_MS: '100',
     ...AGENT_FIXTURE_ENV,
+    ...receiver.env,
   });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
@@ -145,6 +153,7 @@ async function main(): Promise<void> {
       ...base,
       taskQueue: config.taskQueues.workflows,
       maxConcurrentWorkflowTasks: 10,
+      webhooks: { webhooks: config.webhooks },
     }),
     ...(await createActivityWorkers({
       ...base,
@@ -207,6 +216,7 @@ async function main(): Promise<void> {
     await recordTranscriptScenarios(client, config, save);
     await recordApprovalScenarios(client, config, save);
     await recordCostCapScenarios(client, config, save);
+    await recordWebhookScenarios(client, config, receiver, save);
   } finally {
     for (const worker of workers) worker.shutdown();
     await running;
@@ -214,6 +224,7 @@ async function main(): Promise<void> {
     await nativeConnection.close();
     await connection.close();
     await fake.close();
+    await receiver.close();
     await server.stop();
     await rm(transcriptDir, { recursive: true, force: true });
   }

@@ -131,6 +131,7 @@ async function main(): Promise<void> {
         taskQueue: config.taskQueues.workflows,
         workflowBundlePath: config.worker.workflowBundlePath,
         maxConcurrentWorkflowTasks: config.worker.maxConcurrentWorkflowTasks,
+        webhooks: { webhooks: config.webhooks, prices: config.observability.prices },
       }),
     );
   }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { loadApiKeys, type ApiKeyRecord } from '../security/api-keys';
 import { envSchema, type EnvSettings } from './env-schema';
+import { webhookConfig, type WebhookConfig } from './webhook-config';
 import {
   payloadEncryptionConfig,
   PayloadEncryptionConfigError,
@@ -164,6 +165,8 @@ export interface AppConfig {
   };
   /** Temporal payload encryption (AES-256-GCM keyring) and the codec server's access. */
   payloadEncryption: PayloadEncryptionConfig;
+  /** Completion webhooks: allowed URL prefixes, signing secret, delivery bounds. */
+  webhooks: WebhookConfig;
   /** Where the usage ledger lives (src/usage). */
   usage: {
     /**
@@ -247,6 +250,13 @@ function streamSecretOrThrow(e: EnvSettings): string | undefined {
     ]);
   }
   return secret;
+}
+
+/** The webhook settings, or a ConfigError naming each bad variable. */
+function webhookConfigOrThrow(e: EnvSettings): WebhookConfig {
+  const result = webhookConfig(e);
+  if (Array.isArray(result)) throw new ConfigError(result);
+  return result;
 }
 
 /**
@@ -417,6 +427,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       ],
     },
     payloadEncryption: payloadEncryptionOrThrow(e),
+    webhooks: webhookConfigOrThrow(e),
     usage: {
       ...(e.USAGE_DATABASE_URL ? { databaseUrl: e.USAGE_DATABASE_URL } : {}),
       poolSize: e.USAGE_DATABASE_POOL_SIZE,

@@ -206,6 +206,12 @@ export const envSchema = z.object({
     })
     .transform((url) => new URL(url).origin)
     .optional(),
+
+  // Completion webhooks (docs/webhooks.md): off until prefixes are configured.
+  WEBHOOK_ALLOWED_URL_PREFIXES: z.string().optional(),
+  WEBHOOK_SECRET: z.string().min(1).optional(),
+  WEBHOOK_MAX_DELIVERY_MS: int(1_000, 30 * 24 * 3_600_000).default(24 * 3_600_000),
+  WEBHOOK_TIMEOUT_MS: int(100, 300_000).default(10_000),
 });
 
 /** The raw, validated environment. */

@@ -16,6 +16,7 @@ import type {
 import type { ClaudeCallResult, TokenUsage } from './job';
 import type { TranscriptMode } from './transcript';
 import type { ApprovalDecisionKind, ApprovalSettings, PendingApproval } from './approvals';
+import type { WebhookSettings } from './webhook';
 
 /** Workflow type of an agent job (a chat job that may call tools). */
 export const AGENT_WORKFLOW_TYPE = 'agentWorkflow';
@@ -155,6 +156,8 @@ export interface AgentJobInput {
    * it (src/activities/cost-cap.ts). Absent: no cap, and no change to the job's history.
    */
   maxCostUsd?: number;
+  /** Completion webhook (absent: none; see {@link ChatJobInput}). */
+  webhook?: WebhookSettings;
 }
 
 /** A model call of an agent job, as shown in `GET /chat/:job_id`. */
@@ -390,6 +393,13 @@ export interface ConversationTurn {
   approval?: ApprovalSettings;
   /** The turn's `max_cost_usd` (absent: no cap). */
   maxCostUsd?: number;
+  /** Completion webhook of the turn's job (absent: none). */
+  webhook?: WebhookSettings;
+  /**
+   * Stopped by a newer message sent with `on_busy: "interrupt"` (kept, marked) or `"rollback"`
+   * (removed once stopped); the newer message's job id.
+   */
+  interruptedBy?: { jobId: string; policy: 'interrupt' | 'rollback' };
 }
 
 /** State of a conversation, exposed by query and returned when it closes. */
@@ -426,7 +436,17 @@ export interface SubmitMessage {
   approval?: ApprovalSettings;
   /** The turn's `max_cost_usd`, if any. */
   maxCostUsd?: number;
+  /** Completion webhook of the turn's job (absent: none). */
+  webhook?: WebhookSettings;
+  /**
+   * What to do when a turn is already running or waiting (absent: `enqueue`, queue behind it).
+   * Decided by the conversation itself, atomically with accepting the message.
+   */
+  onBusy?: Exclude<OnBusyPolicy, 'enqueue'>;
 }
+
+/** Double-texting policies of a conversation message (`on_busy`). */
+export type OnBusyPolicy = 'enqueue' | 'reject' | 'interrupt' | 'rollback';
 
 /** Result of the `submitMessage` update. */
 export interface SubmitMessageResult {

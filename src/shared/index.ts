@@ -7,3 +7,4 @@ export * from './agent-messages';
 export * from './transcript';
 export * from './approvals';
 export * from './cost-cap';
+export * from './webhook';

@@ -1,4 +1,5 @@
 /** Sandbox-safe job types shared by the API, the workflows and the activities. */
+import type { WebhookSettings } from './webhook';
 
 /** Lifecycle of a chat job as clients see it. */
 export type JobStatus =
@@ -109,6 +110,8 @@ export interface ChatJobInput {
    * absent, and older inputs keep their reporting step.
    */
   usageByActivity?: boolean;
+  /** Completion webhook (absent: none; the job's commands are exactly those of a job without). */
+  webhook?: WebhookSettings;
 }
 
 /** Token usage reported by the model. */

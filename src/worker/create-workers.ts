@@ -13,6 +13,7 @@ import {
   tokenLimitsEnabled,
   type TokenLimitSettings,
 } from '../activities/token-rate-limiter';
+import { createWebhookActivities, type DeliverWebhookDeps } from '../activities/webhook-activities';
 import type { WorkerMetrics } from '../observability/worker-metrics';
 import type { StreamHub } from '../streaming/stream-hub';
 import { identityWithStream } from '../streaming/worker-identity';
@@ -43,6 +44,11 @@ export interface WorkerBaseOptions {
 export interface WorkflowWorkerOptions extends WorkerBaseOptions {
   workflowBundlePath?: string;
   maxConcurrentWorkflowTasks: number;
+  /**
+   * Completion-webhook settings (signing secret, allowed prefixes) of the `deliverWebhook`
+   * activity this worker runs. Absent: the activity refuses every URL (webhooks off).
+   */
+  webhooks?: DeliverWebhookDeps;
 }
 
 /** Options of an activity worker (the processes that call Claude). */
@@ -159,6 +165,13 @@ function reportSlots(
  */
 export const STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT = '5s';
 
+/** Webhook settings of a worker given none: every URL is refused. */
+const WEBHOOKS_OFF: DeliverWebhookDeps['webhooks'] = {
+  allowedUrlPrefixes: [],
+  maxDeliveryMs: 0,
+  timeoutMs: 0,
+};
+
 /** Creates a worker that runs workflow tasks only. */
 export async function createWorkflowWorker(options: WorkflowWorkerOptions): Promise<Worker> {
   const worker = await Worker.create({
@@ -167,7 +180,11 @@ export async function createWorkflowWorker(options: WorkflowWorkerOptions): Prom
     // Control-plane activities (the rate governor's; the usage ledger's local activity, still
     // replayed and retried by jobs submitted before usage was recorded by the model-call
     // activity) run here, never behind the Claude queue's rate limit.
-    activities: createControlActivities(),
+    activities: {
+      ...createControlActivities(),
+      // Completion webhooks run here too: outbound HTTP that must not wait behind model calls.
+      ...createWebhookActivities(options.webhooks ?? { webhooks: WEBHOOKS_OFF }),
+    },
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTasks,
     stickyQueueScheduleToStartTimeout: STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT,
   });

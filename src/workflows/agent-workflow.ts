@@ -15,6 +15,7 @@ import {
   type ModelUsageTotals,
   type ToolCallStep,
 } from '../shared';
+import { startCompletionWebhook } from './completion-webhook';
 import { claudeCallOptions, toolCallOptions } from './activity-options';
 import { attemptsFromFailure, describeFailure } from './chat-workflow';
 import { boundLastModelStep, transcriptRef } from './transcript-ref';
@@ -172,6 +173,9 @@ export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState
       nonRetryable: true,
       details: [state],
     });
+  } finally {
+    // Jobs submitted with a callback_url announce their final state (completion-webhook.ts).
+    await startCompletionWebhook(input.webhook, state);
   }
 }
 

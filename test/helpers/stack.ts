@@ -182,6 +182,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
         taskQueue: config.taskQueues.workflows,
         workflowBundlePath: WORKFLOW_BUNDLE_PATH,
         maxConcurrentWorkflowTasks: config.worker.maxConcurrentWorkflowTasks,
+        webhooks: { webhooks: config.webhooks, prices: config.observability.prices },
       }),
     ];
     if (options.inProcessActivities !== false) {

@@ -12,6 +12,7 @@ import { isFinalStatus, waitForJob } from '../wait-for-job';
 import { requireJson } from '../middleware/require-json';
 import { chatHeadersSchema, chatRequestSchema, jobIdParamsSchema, type JobView } from '../schemas';
 import { parseOrThrow } from '../validate';
+import { webhookUrlProblem } from '../../webhooks/url-guard';
 
 /** Dependencies of the chat routes. */
 export interface ChatRoutesDeps {
@@ -75,6 +76,17 @@ export function chatRoutes({
         { field: 'max_tokens', message: `must be at most ${config.claude.model.maxTokens}` },
       ]);
     }
+    // SSRF guard: only URLs under the operator's prefixes (checked again when delivering).
+    const callbackProblem =
+      body.callback_url !== undefined
+        ? webhookUrlProblem(body.callback_url, config.webhooks.allowedUrlPrefixes)
+        : undefined;
+    if (callbackProblem) {
+      throw HttpError.validation([{ field: 'callback_url', message: callbackProblem }]);
+    }
+    if (body.on_busy !== undefined && body.conversation_id === undefined) {
+      throw HttpError.validation([{ field: 'on_busy', message: 'requires conversation_id' }]);
+    }
     // Conversations and tool use run as agent workflows; a plain message stays the single-call
     // chat job of the original contract.
     const kind: JobKind =
@@ -102,9 +114,16 @@ export function chatRoutes({
       },
       ...(body.max_cost_usd !== undefined ? { maxCostUsd: body.max_cost_usd } : {}),
       ...(kind === 'turn'
-        ? { conversation: { id: body.conversation_id!, tools: body.tools ?? true } }
+        ? {
+            conversation: {
+              id: body.conversation_id!,
+              tools: body.tools ?? true,
+              ...(body.on_busy !== undefined ? { onBusy: body.on_busy } : {}),
+            },
+          }
         : {}),
       ...(body.require_approval !== undefined ? { requireApproval: body.require_approval } : {}),
+      ...(body.callback_url !== undefined ? { callbackUrl: body.callback_url } : {}),
     };
     // Admission, idempotency and the start: a refused request starts nothing.
     const { jobId, submittedAt, created } = await submitter.submit(submission, deadline);
