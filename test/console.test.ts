@@ -97,6 +97,8 @@ describe('web console', () => {
     await answer.filter({ hasText: '425' }).waitFor({ timeout: 60_000 });
     await jobStatus(page, 'completed').waitFor({ timeout: 60_000 });
     await expect(answer.textContent()).resolves.toBe('25 * 17 = 425');
+    // The text came as `delta` events of the stream, not only from the finished job.
+    expect(Number(await answer.getAttribute('data-deltas'))).toBeGreaterThanOrEqual(1);
     // The job's facts and links.
     const facts = await page.locator('#job-facts').innerText();
     expect(facts).toContain(user);
@@ -147,8 +149,10 @@ describe('web console', () => {
     await page.getByLabel('Message').fill('Tell me a very long story. [[fake tps=4]]');
     await page.getByLabel('Message').press('Enter');
     await page.waitForURL(/#\/jobs\//);
-    // Text is streaming: the job is mid-answer when it is cancelled.
+    // Text is streaming (a running job's answer arrives only as stream deltas): the job is
+    // mid-answer when it is cancelled.
     await page.locator('#answer').filter({ hasText: /\S/ }).waitFor({ timeout: 60_000 });
+    await jobStatus(page, 'processing').waitFor();
     await page.getByRole('button', { name: 'Cancel job' }).click();
     await jobStatus(page, 'cancelled').waitFor({ timeout: 60_000 });
     const jobId = decodeURIComponent(page.url().split('#/jobs/')[1]!);

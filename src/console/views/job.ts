@@ -137,7 +137,9 @@ export const jobView: View = (ctx, [jobId = '']) => {
                 void refresh();
               }
               liveCall = call;
-              answer.textContent += String(data.text ?? '');
+              answer.textContent += typeof data.text === 'string' ? data.text : '';
+              // How many pieces arrived live (the browser test reads it).
+              answer.dataset.deltas = String(Number(answer.dataset.deltas ?? 0) + 1);
             } else if (event.event === 'done') {
               render(data as unknown as JobView);
             } else {
