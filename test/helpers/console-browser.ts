@@ -53,9 +53,10 @@ export async function watchedPage(browser: Browser, expected: RegExp[] = []): Pr
   });
   page.on('console', (message) => {
     if (message.type() !== 'error') return;
-    const text = message.text();
+    // Patterns see the text and the URL it is about (chromium puts a failed request's URL there).
+    const text = `${message.text()} (${message.location().url})`;
     if (expected.some((pattern) => pattern.test(text))) return;
-    problems.push(`console error: ${text} (${message.location().url})`);
+    problems.push(`console error: ${text}`);
   });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   return { page, context, problems };

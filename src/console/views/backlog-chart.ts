@@ -11,6 +11,11 @@ export interface BacklogSample {
   backlog: Record<string, number>;
 }
 
+/** "45 s" or "3 min". */
+function span(ms: number): string {
+  return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
+}
+
 function svg<K extends keyof SVGElementTagNameMap>(
   tag: K,
   attrs: Record<string, string | number>,
@@ -29,9 +34,13 @@ function svg<K extends keyof SVGElementTagNameMap>(
 export function drawBacklogChart(
   target: HTMLElement,
   samples: BacklogSample[],
-  windowMs: number,
+  maxWindowMs: number,
 ): void {
+  let windowMs = maxWindowMs;
   const now = samples.at(-1)?.at ?? Date.now();
+  // Until there is `window` of history, span what there is (at least 30 s), so a fresh page
+  // shows a line rather than a dot at the right edge.
+  windowMs = Math.min(windowMs, Math.max(30_000, now - (samples[0]?.at ?? now)));
   const names = [...new Set(samples.flatMap((s) => Object.keys(s.backlog)))];
   const max = Math.max(1, ...samples.flatMap((s) => Object.values(s.backlog)));
   const x = (at: number) => PAD + ((at - (now - windowMs)) / windowMs) * (WIDTH - PAD - 8);
@@ -47,7 +56,7 @@ export function drawBacklogChart(
     svg(
       'title',
       { id: 'chart-title' },
-      `Backlog over the last ${Math.round(windowMs / 60000)} minutes; now ` +
+      `Backlog over the last ${span(windowMs)}; now ` +
         names.map((n) => `${n}: ${latest[n] ?? 0}`).join(', '),
     ),
   );
@@ -55,9 +64,7 @@ export function drawBacklogChart(
   root.appendChild(svg('line', { x1: PAD, y1: y(0), x2: PAD, y2: y(max), class: 'axis' }));
   root.appendChild(svg('text', { x: 2, y: y(max) + 4, class: 'tick' }, String(max)));
   root.appendChild(svg('text', { x: 2, y: y(0) + 4, class: 'tick' }, '0'));
-  root.appendChild(
-    svg('text', { x: PAD, y: HEIGHT - 4, class: 'tick' }, `-${windowMs / 60000} min`),
-  );
+  root.appendChild(svg('text', { x: PAD, y: HEIGHT - 4, class: 'tick' }, `-${span(windowMs)}`));
   root.appendChild(svg('text', { x: WIDTH - 40, y: HEIGHT - 4, class: 'tick' }, 'now'));
   names.forEach((name, index) => {
     const points = samples
@@ -65,6 +72,12 @@ export function drawBacklogChart(
       .map((s) => `${x(s.at).toFixed(1)},${y(s.backlog[name] ?? 0).toFixed(1)}`)
       .join(' ');
     root.appendChild(svg('polyline', { points, class: `series series-${index % 4}` }));
+    const last = samples.at(-1);
+    if (last) {
+      const cx = x(last.at).toFixed(1);
+      const cy = y(last.backlog[name] ?? 0).toFixed(1);
+      root.appendChild(svg('circle', { cx, cy, r: 3, class: `dot series-${index % 4}` }));
+    }
   });
   const legend = document.createElement('ul');
   legend.className = 'legend';

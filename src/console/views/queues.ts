@@ -123,7 +123,7 @@ export const queuesView: View = (ctx) => {
       notice,
       h('h3', {}, 'Admission'),
       admission,
-      h('h3', {}, 'Backlog, last five minutes'),
+      h('h3', {}, 'Backlog over the last minutes'),
       chart,
       table,
       sampled,
