@@ -24,6 +24,7 @@ import { buildOpenApiDocument } from './openapi';
 import { chatRoutes } from './routes/chat-routes';
 import { approvalRoutes } from './routes/approval-routes';
 import { codecRoutes } from './routes/codec-routes';
+import { consoleRoutes } from './console-routes';
 import { conversationRoutes } from './routes/conversation-routes';
 import { eventsRoutes } from './routes/events-routes';
 import { healthRoutes } from './routes/health-routes';
@@ -42,6 +43,8 @@ export interface AppDeps {
   metrics?: ApiMetrics;
   /** The usage ledger (src/usage); absent = the ledger workflows' memos, read through `client`. */
   usage?: UsageReader;
+  /** Folder of the built web console served at `/` (default dist/console). */
+  consoleDir?: string;
 }
 
 /** Builds the express application. It never listens: the caller owns the server. */
@@ -94,6 +97,8 @@ export function createApp(deps: AppDeps): Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument);
   });
+  // The web console (static files calling the public API below, like any client).
+  app.use(consoleRoutes(deps.consoleDir));
   // Everything below /chat, /queues, /conversations and /users needs an API key (when keys are
   // configured) and is rate-limited per key; health, metrics and the OpenAPI document do not.
   const apiKeys = new ApiKeyStore(config.auth.apiKeys);

@@ -189,6 +189,8 @@ async function main(): Promise<void> {
     }
   }
   say('');
+  // The console first: it is where a newcomer starts (submit, watch, queues, usage).
+  say(`Console:       ${apiUrl}/   (open it in a browser)`);
   say(`API:           ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json)`);
   if (uiUrl) say(`Temporal UI:   ${uiUrl}`);
   say(`Metrics:       ${apiUrl}/metrics; workers: deploy/prometheus/prometheus.yml lists them`);
