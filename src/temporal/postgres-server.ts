@@ -15,7 +15,7 @@ export const POSTGRES_SERVER_DYNAMIC_CONFIG = path.join(
 );
 
 /** temporal.api.enums.v1.IndexedValueType of the search attribute types we register. */
-const INDEXED_VALUE_TYPES: Record<string, number> = { Keyword: 2, Int: 3 };
+const INDEXED_VALUE_TYPES: Record<string, number> = { Keyword: 2, Int: 3, Bool: 5 };
 
 /** Options of {@link startPostgresTemporalServer}. */
 export interface PostgresServerOptions {
