@@ -90,7 +90,7 @@ export function createCallClaudeAgent(deps: CallClaudeAgentDeps) {
 }
 
 /** The Messages API request of one agent call: system, transcript and tools, cache-marked. */
-function agentParams(
+export function agentParams(
   registry: ToolRegistry,
   input: CallClaudeAgentInput,
   model: string,

@@ -1,3 +1,4 @@
+import { createBatchActivities } from './batches';
 import { createCallClaude, type CallClaudeDeps } from './call-claude';
 import { createCallClaudeAgent } from './call-claude-agent';
 import { createRunTool } from './run-tool';
@@ -22,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     callClaude: createCallClaude(deps),
     callClaudeAgent: createCallClaudeAgent({ ...deps, tools }),
     runTool: createRunTool({ tools, logger: deps.logger, metrics: deps.metrics }),
+    ...createBatchActivities({ ...deps, tools }),
   };
 }
 

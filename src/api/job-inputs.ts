@@ -10,6 +10,8 @@ export type JobBase = Pick<
 > & {
   /** The job's own deadline in milliseconds (already capped by configuration). */
   deadlineMs?: number;
+  /** `batch`: the Message Batches lane (absent: interactive). */
+  lane?: 'batch';
 };
 
 /**
@@ -29,6 +31,8 @@ function commonInput(base: JobBase, config: AppConfig) {
       deadlineMs: base.deadlineMs ?? config.claude.policy.deadlineMs,
     },
     activityTaskQueue: config.taskQueues.activities,
+    // Only batch jobs carry the lane: interactive inputs (and their replays) are unchanged.
+    ...(base.lane === 'batch' ? { lane: 'batch' as const, batch: config.batch } : {}),
   };
 }
 

@@ -22,6 +22,11 @@ import {
   V6_SCENARIO_NAMES,
   recordAgentScenarios,
 } from './agent-fixture-scenarios';
+import {
+  BATCH_FIXTURE_ENV,
+  BATCH_SCENARIO_NAMES,
+  recordBatchScenarios,
+} from './batch-fixture-scenarios';
 import { exitOnStartupError } from './startup-error';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
@@ -85,7 +90,12 @@ async function exists(file: string): Promise<boolean> {
 async function main(): Promise<void> {
   if (helpRequested(USAGE)) return;
   const { tag, force } = parseFlags(argsSchema, process.argv.slice(2), ['force']);
-  const names = [...SCENARIOS.map((s) => s.name), ...AGENT_SCENARIO_NAMES, ...V6_SCENARIO_NAMES];
+  const names = [
+    ...SCENARIOS.map((s) => s.name),
+    ...AGENT_SCENARIO_NAMES,
+    ...V6_SCENARIO_NAMES,
+    ...BATCH_SCENARIO_NAMES,
+  ];
   for (const name of names) {
     const file = path.join(fixturesDir, `${name}.${tag}.json`);
     if (!force && (await exists(file))) {
@@ -111,6 +121,7 @@ async function main(): Promise<void> {
     ANTHROPIC_BASE_URL: fake.url,
     CLAUDE_INITIAL_RETRY_MS: '100',
     ...AGENT_FIXTURE_ENV,
+    ...BATCH_FIXTURE_ENV,
   });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
@@ -177,13 +188,15 @@ async function main(): Promise<void> {
         `recorded ${path.relative(projectRoot, file)} (${history.events?.length ?? 0} events)`,
       );
     }
-    await recordAgentScenarios(client, config, async (name, history) => {
+    const save = async (name: string, history: Parameters<typeof historyToJSON>[0]) => {
       const file = path.join(fixturesDir, `${name}.${tag}.json`);
       await writeFile(file, historyToJSON(history));
       console.log(
         `recorded ${path.relative(projectRoot, file)} (${history.events?.length ?? 0} events)`,
       );
-    });
+    };
+    await recordAgentScenarios(client, config, save);
+    await recordBatchScenarios(client, config, save);
   } finally {
     for (const worker of workers) worker.shutdown();
     await running;

@@ -22,6 +22,8 @@ export interface ResolvedOptions {
   seed: number;
   requireApiKey: boolean;
   maxCallLog: number;
+  batchMs: number;
+  batchExpired: boolean;
 }
 
 /** Default ring-buffer size of the call log. */
@@ -76,5 +78,7 @@ export function resolveOptions(options: FakeClaudeOptions = {}): ResolvedOptions
     seed,
     requireApiKey: options.requireApiKey ?? true,
     maxCallLog: Math.max(1, Math.floor(maxCallLog)),
+    batchMs: nonNegative('batchMs', options.batchMs, 0),
+    batchExpired: options.batchExpired ?? false,
   };
 }

@@ -14,6 +14,7 @@ import type {
   PriorityLevel,
 } from './job';
 import type { ClaudeCallResult, TokenUsage } from './job';
+import type { BatchLaneSettings } from './batch';
 
 /** Workflow type of an agent job (a chat job that may call tools). */
 export const AGENT_WORKFLOW_TYPE = 'agentWorkflow';
@@ -140,6 +141,10 @@ export interface AgentJobInput {
    * the ledger workflow from workflow code, exactly as recorded.
    */
   usageByActivity?: boolean;
+  /** `batch`: each model call goes through the Message Batches lane (absent: interactive). */
+  lane?: 'batch';
+  /** Settings of the batch lane (batch jobs only). */
+  batch?: BatchLaneSettings;
 }
 
 /** A model call of an agent job, as shown in `GET /chat/:job_id`. */
@@ -157,6 +162,8 @@ export interface ModelCallStep {
   durationMs: number;
   /** Tool calls the model asked for in this step. */
   toolUses: number;
+  /** The batch that answered this call (priced at the batch discount). */
+  batchId?: string;
 }
 
 /** A tool call of an agent job. */
@@ -189,6 +196,8 @@ export interface AgentJobState extends ChatJobState {
 /** What `callClaudeAgent` returns: one model call of the tool loop (content blocks, not text). */
 export interface ClaudeAgentCallResult extends Omit<ClaudeCallResult, 'text' | 'fallback'> {
   content: AgentContentBlock[];
+  /** Batch lane: the Message Batch that answered the call. */
+  batchId?: string;
 }
 
 /** What `runTool` returns. A tool that fails in a way the model should hear about is not an error. */

@@ -41,6 +41,8 @@ export const FailureType = {
   ConversationQueueFull: 'ConversationQueueFull',
   /** A model call's usage could not be committed to the usage store; the call is retried. */
   UsageNotRecorded: 'UsageNotRecorded',
+  /** A batch request expired (24 h) and BATCH_EXPIRED=fail. */
+  BatchExpired: 'BatchExpired',
 } as const;
 
 /** One of the {@link FailureType} strings. */

@@ -4,3 +4,4 @@ export * from './job';
 export * from './messages';
 export * from './agent';
 export * from './agent-messages';
+export * from './batch';

@@ -97,3 +97,17 @@ export const usageReportOptions: LocalActivityOptions = {
   scheduleToCloseTimeout: '5 minutes',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' },
 };
+
+/**
+ * Options of the batch lane's short activities (enqueue, create, poll, deliver, cancel): each is
+ * one or a few API calls, retried until it succeeds — a batch's requests are waiting on it.
+ * The delivering activity heartbeats while it signals a large batch's jobs.
+ */
+export function batchActivityOptions(taskQueue: string): ActivityOptions {
+  return {
+    taskQueue,
+    startToCloseTimeout: '5 minutes',
+    heartbeatTimeout: '1 minute',
+    retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 },
+  };
+}

@@ -16,6 +16,7 @@ import {
   type ToolCallStep,
 } from '../shared';
 import { claudeCallOptions, toolCallOptions } from './activity-options';
+import { batchAgentCall, createBatchLane } from './batch-lane';
 import { attemptsFromFailure, describeFailure } from './chat-workflow';
 import { addUsage, reportUsage } from './usage-reporting';
 
@@ -69,21 +70,27 @@ export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState
     claudeCallOptions(input.policy, input.activityTaskQueue, input.priority, true),
   );
   const messages: AgentMessage[] = [...input.history, { role: 'user', content: input.message }];
+  // The batch lane (docs/batch-lane.md) only for jobs submitted to it: others are unchanged.
+  const lane = input.lane === 'batch' ? createBatchLane(input) : undefined;
+  if (lane) state.lane = 'batch';
 
   try {
     for (let call = 0; ; call++) {
       const lastStep = call + 1 >= input.tools.maxSteps;
-      const result = await callClaudeAgent({
+      const request = {
         jobId: input.jobId,
         userId: input.userId,
         call,
         messages,
         model: input.model,
         tools: input.tools.enabled,
-        toolChoice: lastStep ? 'none' : 'auto',
+        toolChoice: lastStep ? ('none' as const) : ('auto' as const),
         promptCaching: input.promptCaching,
         ...(input.usageByActivity ? { recordUsage: true } : {}),
-      });
+      };
+      const result = lane
+        ? await batchAgentCall(lane, request, () => callClaudeAgent(request))
+        : await callClaudeAgent(request);
       const text = result.content
         .filter((b): b is Extract<AgentContentBlock, { type: 'text' }> => b.type === 'text')
         .map((b) => b.text)
@@ -107,6 +114,7 @@ export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState
         completedAt: result.finishedAt,
         durationMs: Date.parse(result.finishedAt) - Date.parse(result.startedAt),
         toolUses: toolUses.length,
+        ...(result.batchId !== undefined ? { batchId: result.batchId } : {}),
       });
       if (result.truncated) state.truncated = true;
       if (result.stopReason !== 'tool_use' || toolUses.length === 0 || lastStep) {
