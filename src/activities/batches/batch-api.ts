@@ -40,10 +40,13 @@ export function createBatchApiActivities(deps: BatchApiDeps) {
       requests: BatchRequestRef[];
     }): Promise<CreatedBatch> {
       const client = Context.current().client;
-      const read = await mapLimit(input.requests, READ_CONCURRENCY, async (ref) => ({
-        ref,
-        params: await readBatchRequest(client, deps.tools, ref),
-      }));
+      // Heartbeats as it reads: a thousand histories on a loaded server can outlast the
+      // heartbeat timeout, and a timed-out attempt would start over (and could send twice).
+      const read = await mapLimit(input.requests, READ_CONCURRENCY, async (ref) => {
+        const params = await readBatchRequest(client, deps.tools, ref);
+        Context.current().heartbeat();
+        return { ref, params };
+      });
       const ready = read.filter((r) => r.params !== undefined);
       const now = new Date().toISOString();
       if (ready.length === 0) return { submittedAt: now, sent: [] };
