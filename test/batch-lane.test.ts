@@ -261,6 +261,7 @@ it('loses nothing when the workers restart between create and results', async ()
   await pollUntil<BatchJob>(
     `${stack.apiUrl}/chat/${submitted[0]!.body.job_id}`,
     (job) => job.batch?.status === 'in_progress',
+    150_000,
   );
   await stack.stopWorkers();
   await stack.startWorkers();
@@ -270,7 +271,7 @@ it('loses nothing when the workers restart between create and results', async ()
     expect(stack.fake.calls().filter((c) => c.customId === job.job_id)).toHaveLength(1);
     expect(job.response).toContain(`Restart survivor ${i}`);
   }
-}, 180_000);
+}, 300_000);
 
 it('validates the lane', async () => {
   const bad = await submit({ message: 'hi', lane: 'overnight' });
