@@ -30,6 +30,9 @@ import { startPostgresTemporalServer } from '../src/temporal/postgres-server';
 import { freePostgresServerBasePort } from '../src/temporal/postgres-server-ports';
 import { ensureTemporalServerBinaries } from '../src/temporal/temporal-server-binary';
 import { startBullmqStack, type BullmqStack } from './lib/bullmq-stack';
+import { startDbosStack, type DbosStack } from './lib/dbos-stack';
+import { measureDbosCost, measureRestateCost, type PeerCost } from './lib/peer-cost';
+import { startRestateStack, type RestateStack } from './lib/restate-stack';
 import { JOB_KINDS, measureJobCosts, type JobCostFigure, type JobKind } from './lib/job-cost';
 import { steadyRate, summarizeRounds, type LoadSummary } from './lib/load-summary';
 import { writeBenchmarksMd } from './lib/markdown';
@@ -40,7 +43,9 @@ import {
   apiLadder,
   bareLadder,
   bullmqSystem,
+  dbosSystem,
   oursSystem,
+  restateSystem,
   type LadderRunner,
   type LadderStep,
   type System,
@@ -76,6 +81,8 @@ const LADDER_STEP_S = 15;
 const LADDER = [10, 15, 20, 25, 30, 40, 50, 75, 100];
 /** BullMQ's ladder: coarse, it has held 100 jobs/s on this machine before (time budget). */
 const BULLMQ_LADDER = [25, 50, 100];
+/** DBOS's and Restate's ladders: coarse like BullMQ's (time budget), from our ladder's rates. */
+const PEER_LADDER = [10, 25, 50, 100];
 
 /** Figures of one system. */
 export interface SystemFigures {
@@ -124,6 +131,8 @@ export interface BenchResults {
   settings: {
     ladder: number[];
     bullmqLadder: number[];
+    /** DBOS's and Restate's ladder (absent in runs before the two peers were added). */
+    peerLadder?: number[];
     ladderStepS: number;
     criterion: string;
   };
@@ -137,6 +146,10 @@ export interface BenchResults {
   versions: Record<string, string>;
   ours?: Partial<SystemFigures>;
   bullmq?: Partial<SystemFigures>;
+  dbos?: Partial<SystemFigures>;
+  restate?: Partial<SystemFigures>;
+  /** Durable writes per chat job of the peers that expose them (figure 10). */
+  peerCost?: { dbos?: PeerCost; restate?: PeerCost };
   bare: { dev?: Ladder; pg?: Ladder };
   pg?: Ladder & { error?: string };
   jobCost: { dev?: JobCostFigure; pg?: JobCostFigure };
@@ -206,17 +219,23 @@ interface Run {
   quick: boolean;
 }
 
-/** Figures 1–9 on our stack and the BullMQ peer, alternating; closes both stacks at the end. */
+/** A started peer: its system view and how to close its stack (once). */
+interface Peer {
+  system: System;
+  close(): Promise<void>;
+}
+
+/** Figures 1–9 on our stack and the peers, alternating; closes every stack at the end. */
 async function runSystemFigures(
   run: Run,
   ours: { stack: LocalStack; bare: LadderRunner; close(): Promise<void> },
-  bull: BullmqStack & { closeOnce(): Promise<void> },
+  peers: readonly Peer[],
 ): Promise<void> {
   const { selected, scale, rounds, results } = run;
   const d = (s: number) => Math.max(2, Math.round(s * scale));
-  const systems: System[] = [oursSystem(ours.stack), bullmqSystem(bull)];
+  const systems: System[] = [oursSystem(ours.stack), ...peers.map((p) => p.system)];
   const into = (sys: System) => (results[sys.name] ??= {});
-  /** Round r's order: ours first in odd rounds, BullMQ first in even ones. */
+  /** Round r's order: ours first in odd rounds, the last peer first in even ones. */
   const inOrder = (r: number) => (r % 2 === 1 ? systems : [...systems].reverse());
   const load = (sys: System, o: Parameters<typeof measureLoad>[3]) =>
     measureLoad(sys.url, sys.fakeUrl, sys.pids(), o, log);
@@ -313,20 +332,29 @@ async function runSystemFigures(
       });
   if (selected.has('4'))
     await fail('F4', async () => {
-      log('F4 saturation ladders (ours, bare Temporal on the same server, BullMQ), interleaved');
+      log('F4 saturation ladders (ours, bare Temporal on the same server, the peers), interleaved');
       const ladder = run.quick ? [10, 20] : LADDER;
-      const bullLadder = run.quick ? [25] : BULLMQ_LADDER;
-      const [o, b] = systems as [System, System];
+      const ratesOf = (sys: System) =>
+        sys.name === 'ours'
+          ? ladder
+          : sys.name === 'bullmq'
+            ? run.quick
+              ? [25]
+              : BULLMQ_LADDER
+            : run.quick
+              ? [10]
+              : PEER_LADDER;
       const ladders = await interleavedLadders(
         [
-          { runner: apiLadder('ours', o.url, o.fakeUrl, () => o.pids(), log), rates: ladder },
+          ...systems.map((sys) => ({
+            runner: apiLadder(sys.name, sys.url, sys.fakeUrl, () => sys.pids(), log),
+            rates: ratesOf(sys),
+          })),
           { runner: ours.bare, rates: ladder },
-          { runner: apiLadder('bullmq', b.url, b.fakeUrl, () => b.pids(), log), rates: bullLadder },
         ],
         d(LADDER_STEP_S),
       );
-      into(o).f4 = ladders.get('ours');
-      into(b).f4 = ladders.get('bullmq');
+      for (const sys of systems) into(sys).f4 = ladders.get(sys.name);
       results.bare.dev = ladders.get('bare');
     });
   if (selected.has('3'))
@@ -389,7 +417,63 @@ async function runSystemFigures(
         log(`  ${into(sys).f9!.inFlight} in flight, RSS ${into(sys).f9!.rssMb} MB`);
       });
     if (sys.name === 'ours') await ours.close();
-    else await bull.closeOnce();
+    else await peers.find((p) => p.system === sys)?.close();
+  }
+}
+
+/** A started peer with its stack, for the figures that read a peer's own store. */
+type StartedPeer =
+  | { peer: Peer; kind: 'bullmq'; stack: BullmqStack }
+  | { peer: Peer; kind: 'dbos'; stack: DbosStack }
+  | { peer: Peer; kind: 'restate'; stack: RestateStack };
+
+/**
+ * Starts the three peers (BullMQ, DBOS, Restate), each with two worker processes of 200 slots
+ * where the system has such processes; a peer that fails to start is reported and left out.
+ */
+async function startPeers(
+  closers: Set<() => Promise<void>>,
+  failSoft: (what: string, fn: () => Promise<void>) => Promise<void>,
+): Promise<StartedPeer[]> {
+  const started: StartedPeer[] = [];
+  const add = <S extends { close(): Promise<void> }>(stack: S, system: System) => {
+    const close = once(() => stack.close());
+    closers.add(close);
+    return { system, close };
+  };
+  await failSoft('starting the BullMQ peer', async () => {
+    log('=== BullMQ peer ===');
+    const stack = await startBullmqStack({ workers: 2, concurrency: 200 });
+    started.push({ peer: add(stack, bullmqSystem(stack)), kind: 'bullmq', stack });
+  });
+  await failSoft('starting the DBOS peer', async () => {
+    log('=== DBOS Transact peer ===');
+    const stack = await startDbosStack({ workers: 2, concurrency: 200 });
+    started.push({ peer: add(stack, dbosSystem(stack)), kind: 'dbos', stack });
+  });
+  await failSoft('starting the Restate peer', async () => {
+    log('=== Restate peer ===');
+    const stack = await startRestateStack();
+    started.push({ peer: add(stack, restateSystem(stack)), kind: 'restate', stack });
+  });
+  return started;
+}
+
+/** Figure 10's peer rows: durable writes per chat job where the peer exposes them. */
+async function measurePeerCosts(run: Run, peers: readonly StartedPeer[]): Promise<void> {
+  const jobs = run.quick ? 10 : 40;
+  const cost = (run.results.peerCost ??= {});
+  for (const p of peers) {
+    if (p.kind === 'dbos') {
+      log('=== figure 10: DBOS rows and WAL bytes per chat job ===');
+      cost.dbos = await measureDbosCost(p.stack.apiUrl, p.stack.database, jobs, 10);
+      log(`  ${JSON.stringify(cost.dbos)}`);
+    }
+    if (p.kind === 'restate') {
+      log('=== figure 10: Restate journal entries per chat job ===');
+      cost.restate = await measureRestateCost(p.stack.apiUrl, p.stack.server.adminUrl, jobs, 10);
+      log(`  ${JSON.stringify(cost.restate)}`);
+    }
   }
 }
 
@@ -527,6 +611,7 @@ async function main(): Promise<void> {
     settings: {
       ladder: options.quick ? [10, 20] : LADDER,
       bullmqLadder: options.quick ? [25] : BULLMQ_LADDER,
+      peerLadder: options.quick ? [10] : PEER_LADDER,
       ladderStepS: options.quick ? Math.max(2, Math.round(LADDER_STEP_S * 0.3)) : LADDER_STEP_S,
       criterion: 'queue-wait p99 < 200 ms; none lost, refused or unfinished',
     },
@@ -542,6 +627,9 @@ async function main(): Promise<void> {
       temporalCli: version(path.join(root, '.temporal', 'bin', 'temporal'), ['--version']),
       temporalSdk: packageVersion(root, '@temporalio/client'),
       bullmq: packageVersion(root, 'bullmq'),
+      dbos: packageVersion(root, '@dbos-inc/dbos-sdk'),
+      restateServer: packageVersion(root, '@restatedev/restate-server'),
+      restateSdk: packageVersion(root, '@restatedev/restate-sdk'),
       redis: version('redis-server', ['--version']),
       postgres: version('postgres', ['--version']),
     },
@@ -678,15 +766,19 @@ async function main(): Promise<void> {
           jobCostOptions(run, JOB_KINDS),
         );
       });
-    if (systemFigures.length > 0) {
-      log('=== BullMQ peer ===');
-      const bullStack = await startBullmqStack({ workers: 2, concurrency: 200 });
-      const bull = { ...bullStack, closeOnce: once(() => bullStack.close()) };
-      closers.add(bull.closeOnce);
-      await failSoft('figures 1–9', () =>
-        runSystemFigures(run, { stack, bare, close: closeStack }, bull),
-      );
-      await bull.closeOnce();
+    if (systemFigures.length > 0 || selected.has('10')) {
+      const peers = await startPeers(closers, failSoft);
+      if (selected.has('10'))
+        await failSoft('figure 10 (peers)', () => measurePeerCosts(run, peers));
+      if (systemFigures.length > 0)
+        await failSoft('figures 1–9', () =>
+          runSystemFigures(
+            run,
+            { stack, bare, close: closeStack },
+            peers.map((p) => p.peer),
+          ),
+        );
+      for (const p of peers) await p.peer.close();
     }
     await bare.close().catch(() => undefined);
     await closeStack();

@@ -9,6 +9,10 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { AGENT_SCENARIO_NAMES, V6_SCENARIO_NAMES } from '../src/bin/agent-fixture-scenarios';
 import { BATCH_SCENARIO_NAMES } from '../src/bin/batch-fixture-scenarios';
+import { TRANSCRIPT_SCENARIO_NAMES } from '../src/bin/transcript-fixture-scenarios';
+import { APPROVAL_SCENARIO_NAMES } from '../src/bin/approval-fixture-scenarios';
+import { COST_CAP_SCENARIO_NAMES } from '../src/bin/cost-cap-fixture-scenarios';
+import { WEBHOOK_SCENARIO_NAMES } from '../src/bin/webhook-fixture-scenarios';
 import { WORKFLOW_BUNDLE_PATH } from './helpers/stack';
 
 const fixturesDir = path.join(__dirname, 'fixtures', 'histories');
@@ -69,6 +73,24 @@ it('has recorded fixtures of the final v6 code, a failed agent job and the rate 
 it('has recorded fixtures of the batch lane: a batch job and its collector', () => {
   // v7: `lane: "batch"` jobs wait for their result signal; the per-model collector workflow.
   expect(fixtureFiles).toEqual(expect.arrayContaining(fixturesOf(BATCH_SCENARIO_NAMES, 'v7')));
+});
+
+it('has recorded fixtures of an agent job keeping its transcript by reference', () => {
+  expect(fixtureFiles).toEqual(expect.arrayContaining(fixturesOf(TRANSCRIPT_SCENARIO_NAMES, 'v7')));
+});
+
+it('has recorded fixtures of agent jobs whose tool call waited for approval (v7)', () => {
+  expect(fixtureFiles).toEqual(expect.arrayContaining(fixturesOf(APPROVAL_SCENARIO_NAMES, 'v7')));
+});
+
+it('has recorded fixtures of an agent job stopped by its cost cap (v7)', () => {
+  expect(fixtureFiles).toEqual(expect.arrayContaining(fixturesOf(COST_CAP_SCENARIO_NAMES, 'v7')));
+});
+
+it('has recorded fixtures of completion webhooks and double-texting (v7)', () => {
+  // v7: a chat job with a `webhook` input starting its abandoned delivery child, that child
+  // retried once, and (double-texting) a conversation turn interrupted by a newer message.
+  expect(fixtureFiles).toEqual(expect.arrayContaining(fixturesOf(WEBHOOK_SCENARIO_NAMES, 'v7')));
 });
 
 it('replays every recorded history against the current workflow code without error', async () => {

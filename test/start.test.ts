@@ -76,6 +76,13 @@ it('runs the whole stack, answers the printed curl, and stops cleanly on SIGTERM
   const output = start.output();
   expect(output).toMatch(/FAKE Claude/);
   const apiUrl = /API:\s+(http:\/\/\S+)/.exec(output)![1]!;
+  // The banner leads with the web console, served by the API at `/`.
+  const consoleUrl = /Console:\s+(http:\/\/\S+)/.exec(output)![1]!;
+  expect(consoleUrl).toBe(`${apiUrl}/`);
+  expect(output.indexOf('Console:')).toBeLessThan(output.indexOf('API:'));
+  const consolePage = await fetch(consoleUrl);
+  expect(consolePage.status).toBe(200);
+  await expect(consolePage.text()).resolves.toContain('<title>Agent Fleet console</title>');
   expect(output).toMatch(/Temporal UI:\s+http:\/\/127\.0\.0\.1:\d+/);
   // The tests' PostgreSQL listens on 127.0.0.1:5432, so npm start counts usage there.
   expect(output).toMatch(/usage ledger: PostgreSQL at postgres:\/\/127\.0\.0\.1:5432\/agent_fleet/);

@@ -4,6 +4,10 @@ import type { BenchResults, Ladder, SystemFigures } from '../run';
 import type { JobCostFigure, JobCostRow } from './job-cost';
 import type { LoadSummary } from './load-summary';
 
+/** The peer baselines, in table order. */
+const PEERS = ['bullmq', 'dbos', 'restate'] as const;
+type PeerName = (typeof PEERS)[number];
+
 /** A number for a table cell ('n/a' when missing or not finite). */
 export const n = (v: number | undefined, digits = 1): string =>
   v === undefined || !Number.isFinite(v)
@@ -54,6 +58,10 @@ function summaryTable(r: BenchResults): string {
   // Partial runs leave figures out; every cell is computed through safe().
   const o = r.ours as SystemFigures | undefined;
   const b = r.bullmq as SystemFigures | undefined;
+  const peers = PEERS.map((name) => r[name] as SystemFigures | undefined);
+  /** One cell per peer (BullMQ, DBOS, Restate), each computed safely. */
+  const each = (cell: (f: SystemFigures, name: PeerName) => string) =>
+    peers.map((f, i) => safe(() => cell(f!, PEERS[i]!)));
   const acc = (s: LoadSummary) => `${n(s.acceptP50)} / ${n(s.acceptP99)}`;
   const overhead = (s: LoadSummary, model: number) =>
     `${n(s.e2eP50 - model, 0)} / ${n(s.e2eP95 - model, 0)}`;
@@ -79,35 +87,35 @@ function summaryTable(r: BenchResults): string {
       '1',
       'POST→202 p50 / p99 at 50 req/s (ms)',
       safe(() => acc(o!.f1.at50)),
-      safe(() => acc(b!.f1.at50)),
+      ...each((f) => acc(f.f1.at50)),
       `p99 ≤ 10 ms; ratio ≤ 2× (ours/BullMQ p99: ${safe(() => n(o!.f1.at50.acceptP99 / b!.f1.at50.acceptP99, 2))}×)`,
     ],
     [
       '1',
       'POST→202 p50 / p99 at 200 req/s (ms)',
       safe(() => `${acc(o!.f1.at200)} (refused ${o!.f1.at200.refused}/${o!.f1.at200.sent})`),
-      safe(() => acc(b!.f1.at200)),
+      ...each((f) => acc(f.f1.at200)),
       `ratio ≤ 2× (${safe(() => n(o!.f1.at200.acceptP99 / b!.f1.at200.acceptP99, 2))}×)`,
     ],
     [
       '2',
       'overhead p50 / p95, fake 0 ms (ms)',
       safe(() => overhead(o!.f2.fake0, 0)),
-      safe(() => overhead(b!.f2.fake0, 0)),
+      ...each((f) => overhead(f.f2.fake0, 0)),
       'p50 ≤ 30, p95 ≤ 100',
     ],
     [
       '2',
       'overhead p50 / p95, fake 3 s (ms)',
       safe(() => overhead(o!.f2.fake3s, 3000)),
-      safe(() => overhead(b!.f2.fake3s, 3000)),
+      ...each((f) => overhead(f.f2.fake3s, 3000)),
       'p50 ≤ 30, p95 ≤ 100',
     ],
     [
       '3',
       'jobs/minute, one worker process, fake 3 s (200 slots)',
       safe(() => n(o!.f3.jobsPerMinute, 0)),
-      safe(() => n(b!.f3.jobsPerMinute, 0)),
+      ...each((f) => n(f.f3.jobsPerMinute, 0)),
       '≥ 2,000',
     ],
     [
@@ -117,8 +125,9 @@ function summaryTable(r: BenchResults): string {
         () =>
           `${n(o!.f4.saturationJobsPerS, 0)} (bare Temporal ${n(r.bare.dev?.saturationJobsPerS, 0)}; ratio ${saturationRatio(o!.f4, r.bare.dev)})`,
       ),
-      safe(
-        () => `${n(b!.f4.saturationJobsPerS, 0)} (ladder ${r.settings.bullmqLadder.join(', ')})`,
+      ...each(
+        (f, name) =>
+          `${n(f.f4.saturationJobsPerS, 0)} (ladder ${(name === 'bullmq' ? r.settings.bullmqLadder : (r.settings.peerLadder ?? [])).join(', ')})`,
       ),
       '≥ 50 jobs/s; ratio ≥ 0.9',
     ],
@@ -129,45 +138,78 @@ function summaryTable(r: BenchResults): string {
         ? `${n(r.pg.saturationJobsPerS, 0)} (bare ${n(r.bare.pg?.saturationJobsPerS, 0)}; ratio ${saturationRatio(r.pg, r.bare.pg)})`
         : 'not measured',
       '—',
+      '—',
+      '—',
       '≥ 50 jobs/s; ratio ≥ 0.9',
     ],
     [
       '5',
       'scaling 1 → 2 workers (fake 3 s, 20 slots each)',
       safe(() => f5(o!)),
-      safe(() => f5(b!)),
+      ...each((f, name) =>
+        name === 'restate'
+          ? `${f5(f)} (one service process: a deployment is one URL; two need a load balancer)`
+          : f5(f),
+      ),
       '≥ 1.8×; p95 change ≤ 10%',
     ],
     [
       '6',
       'faults: 10% 429 (retry-after 1 s) + 5% 529',
       safe(() => f6(o!)),
-      safe(() => f6(b!)),
+      ...each((f) => f6(f)),
       '100%; ≤ 1 call; penalty ≤ 2 s',
     ],
     [
       '7',
       'crash: SIGKILL a worker mid-job',
       safe(() => f7(o!)),
-      safe(() => f7(b!)),
+      ...each((f) => f7(f)),
       '0 lost; resume ≤ heartbeat (5 s) + 1 s',
     ],
     [
       '8',
       'GET /chat/:id p50 / p99 at 100 polls/s (ms)',
       safe(() => `${n(o!.f8.p50)} / ${n(o!.f8.p99)} (running jobs p99 ${n(o!.f8.runningP99)})`),
-      safe(() => `${n(b!.f8.p50)} / ${n(b!.f8.p99)}`),
+      ...each((f) => `${n(f.f8.p50)} / ${n(f.f8.p99)}`),
       '≤ 10 ms',
     ],
     [
       '9',
       'worker RSS with 1,000 calls in flight (MB)',
       safe(() => f9(o!)),
-      safe(() => f9(b!)),
+      ...each((f) => f9(f)),
       '≤ 300 MB',
     ],
+    [
+      '10',
+      'durable writes per plain chat job',
+      safe(() => {
+        const chat = r.jobCost.dev!.rows.find((row) => row.kind === 'chat')!;
+        return `${n(chat.own.events + chat.other.events, 2)} history events, ${n(chat.own.workflowTasks + chat.other.workflowTasks, 2)} workflow tasks`;
+      }),
+      'not exposed (Redis commands per job are not counted)',
+      safe(
+        () =>
+          `${n(r.peerCost!.dbos!.rowsPerJob, 1)} PostgreSQL rows, ${n(r.peerCost!.dbos!.walBytesPerJob! / 1024, 1)} KiB WAL`,
+      ),
+      safe(() => `${n(r.peerCost!.restate!.journalEntriesPerJob, 2)} journal entries`),
+      'lower is cheaper',
+    ],
+    [
+      '—',
+      'priority between jobs',
+      'yes (priority + fairness keys)',
+      'yes (job priority)',
+      'yes (queue priority)',
+      'none (Restate has no priority; not emulated)',
+      '—',
+    ],
   ];
-  return table(['#', 'figure', 'Agent Fleet (Temporal)', 'BullMQ baseline', 'target'], rows);
+  return table(
+    ['#', 'figure', 'Agent Fleet (Temporal)', 'BullMQ', 'DBOS Transact', 'Restate', 'target'],
+    rows,
+  );
 }
 
 /** The per-job cost table of one server profile (figure 10). */
@@ -245,12 +287,45 @@ function jobCostSection(r: BenchResults): string {
   return parts.join('\n');
 }
 
+/** Figure 10's peer rows: what each peer writes durably per chat job. */
+function peerCostSection(r: BenchResults): string {
+  const d = r.peerCost?.dbos;
+  const rs = r.peerCost?.restate;
+  if (!d && !rs) return '';
+  const lines = [
+    '### The peers: durable writes per plain chat job',
+    '',
+    'Chat jobs one at a time at 10 jobs/s, each awaited through the API. DBOS: rows inserted, ' +
+      'updated or deleted in its database (`pg_stat_database`) and WAL bytes ' +
+      '(`pg_current_wal_lsn`, server-wide: figures are exact on a quiet server only). Restate: ' +
+      "entries of each job's `run` invocation in `sys_journal` (admin SQL introspection; the " +
+      "`status` reads are invocations of their own, like our API's describe calls, and left " +
+      'out). BullMQ does not expose a per-job count of its Redis writes.',
+    '',
+  ];
+  if (d)
+    lines.push(
+      `- DBOS: ${d.completed}/${d.jobs} completed; ${n(d.rowsPerJob, 1)} rows and ${n(d.walBytesPerJob, 0)} WAL bytes per job`,
+    );
+  if (rs)
+    lines.push(
+      `- Restate: ${rs.completed}/${rs.jobs} completed; ${n(rs.journalEntriesPerJob, 2)} journal entries per job (${Object.entries(
+        rs.journalByType ?? {},
+      )
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')})`,
+    );
+  return `${lines.join('\n')}\n`;
+}
+
 function cpuSection(r: BenchResults): string {
   const lines: string[] = ['## CPU per process (100% = one core)', ''];
   const add = (label: string, cpu: Record<string, number> | undefined) =>
     lines.push(`- ${label}: ${cpuLine(cpu)}`);
   add('ours, 200 req/s accept run', r.ours?.f1?.at200.cpu);
   add('BullMQ, 200 req/s accept run', r.bullmq?.f1?.at200.cpu);
+  add('DBOS, 200 req/s accept run', r.dbos?.f1?.at200.cpu);
+  add('Restate, 200 req/s accept run', r.restate?.f1?.at200.cpu);
   const lastOurs = r.ours?.f4?.steps.at(-1);
   add(`ours, saturation ladder last step (${lastOurs?.rate ?? '?'} jobs/s)`, lastOurs?.cpu);
   const lastBull = r.bullmq?.f4?.steps.at(-1);
@@ -273,6 +348,8 @@ function cpuSection(r: BenchResults): string {
   ladder('ours, dev server', r.ours?.f4);
   ladder('bare Temporal, dev server', r.bare.dev);
   ladder('BullMQ', r.bullmq?.f4);
+  ladder('DBOS Transact', r.dbos?.f4);
+  ladder('Restate', r.restate?.f4);
   ladder('ours, PostgreSQL', r.pg);
   ladder('bare Temporal, PostgreSQL', r.bare.pg);
   return lines.join('\n');
@@ -317,6 +394,26 @@ mean of the middle two for an even count).${r.only ? ` Only figures ${r.only.joi
   heartbeat timeout) and a stalled-job check every 1 s (BullMQ's defaults: 30 s and 30 s).
   **BullMQ has no admission control**: its API enqueues whatever arrives (Redis memory is the
   only limit) and never answers 503, so its accept latency is that of an unbounded queue.
+- DBOS Transact (${r.versions.dbos ?? 'n/a'}): bench/baselines/dbos — same contract, fake and SDK
+  call; one DBOS workflow per chat with the model call as one step, step retries as our policy
+  (20 attempts, 1 s first interval, ×2; a permanent 4xx is not retried; DBOS has no per-error
+  delay, so a 429's \`retry-after\` is not honoured and the exponential backoff has no cap); one
+  DBOS queue with priority (our level, 1 highest) and \`workerConcurrency\` 200 per worker
+  process (our slots); two worker processes, each its own executor id (DBOS recovers a crashed
+  process's workflows when a process with its executor id launches again); queue polling every
+  100 ms (DBOS's default is 1 s); its own database on the local PostgreSQL
+  (${r.versions.postgres ?? 'n/a'}), created with DBOS's schema and dropped after the run. The API
+  enqueues and reads status through a \`DBOSClient\`; no admission control.
+- Restate (server ${r.versions.restateServer ?? 'n/a'}, SDK ${r.versions.restateSdk ?? 'n/a'}):
+  bench/baselines/restate — same contract, fake and SDK call; one Restate workflow per chat
+  (key = job id) with the model call in \`ctx.run\`, retried as our policy (20 attempts, 1 s
+  first interval, ×2, at most 30 s) and after the model's \`retry-after\` (a \`RetryableError\`);
+  single-node restate-server from the npm package (its documented local setup, default
+  settings but a 512 MiB RocksDB budget), data in a temporary directory; one service process
+  registered as the deployment (a deployment is one URL: more processes need a load balancer,
+  so figure 5 runs one). GET asks the workflow's shared \`status\` handler. **Restate has no
+  priority** (the table says so; not emulated) and no per-deployment concurrency limit (the
+  server's invoker limit, default 1,000 concurrent invocations, applies). No admission control.
 - Load: open loop (src/loadtest), arithmetic messages with checkable answers, one fake-model key per
   job; latencies from server timestamps (\`submitted_at\`, \`started_at\`, \`completed_at\`);
   accept latency is the client's POST round trip. CPU per job divides CPU-ms over the whole
@@ -329,7 +426,7 @@ mean of the middle two for an even count).${r.only ? ` Only figures ${r.only.joi
   Memory (9): one worker with 1,000 slots, 1,000 jobs whose model call lasts 240 s; RSS is read
   once the fake holds all of them open (or the count stops growing for 30 s: the table says how
   many were in flight). Saturation (4): open-loop steps of ${r.settings.ladderStepS} s at ${r.settings.ladder.join(', ')} jobs/s
-  (BullMQ: ${r.settings.bullmqLadder.join(', ')}) until one fails (${r.settings.criterion}); our
+  (BullMQ: ${r.settings.bullmqLadder.join(', ')}; DBOS and Restate: ${(r.settings.peerLadder ?? []).join(', ') || 'n/a'}) until one fails (${r.settings.criterion}); our
   stack and the bare workflow (bench/bare: one workflow, one no-op activity, started straight
   through the Temporal client) on the same server, their steps interleaved.
 ${r.quick ? '\n**Quick (smoke) run: durations shortened, one round, not a result.**\n' : ''}
@@ -338,6 +435,7 @@ ${r.quick ? '\n**Quick (smoke) run: durations shortened, one round, not a result
 ${summaryTable(r)}
 
 ${jobCostSection(r)}
+${peerCostSection(r)}
 ${cpuSection(r)}
 ${r.errors.length > 0 ? `\n## Errors during the run\n\n${r.errors.map((e) => `- ${e}`).join('\n')}\n` : ''}
 ## Reproduce

@@ -10,12 +10,19 @@ import type { LocalStack } from '../../src/stack/local-stack';
 import type { ManagedProcess } from '../../src/stack/managed-process';
 import { runBareStep, startBareWorker } from './bare-driver';
 import type { BullmqStack } from './bullmq-stack';
+import type { DbosStack } from './dbos-stack';
+import type { RestateStack } from './restate-stack';
 import { redisPid, startCpuWindow } from './cpu-sampler';
 import { measureLoad } from './measure';
 
+/** The systems every figure compares, in table order. */
+export const SYSTEM_NAMES = ['ours', 'bullmq', 'dbos', 'restate'] as const;
+/** One of {@link SYSTEM_NAMES}. */
+export type SystemName = (typeof SYSTEM_NAMES)[number];
+
 /** A system under test. */
 export interface System {
-  name: 'ours' | 'bullmq';
+  name: SystemName;
   url: string;
   fakeUrl: string;
   pids(): Record<string, number | undefined>;
@@ -76,6 +83,71 @@ export function bullmqSystem(stack: BullmqStack): System {
         opts,
       ),
   };
+}
+
+/** What a peer baseline's stack offers to {@link peerSystem}. */
+export interface PeerStack {
+  apiUrl: string;
+  fakeUrl: string;
+  api: ManagedProcess;
+  fake: ManagedProcess;
+  workers: ManagedProcess[];
+  startWorker(worker: ManagedProcess): Promise<void>;
+}
+
+/**
+ * A peer baseline as a {@link System}: `concurrencyEnv` is the worker setting that carries the
+ * slots (BullMQ's concurrency, DBOS's queue workerConcurrency); without one (Restate: the server
+ * drives the service, with no per-process limit) `setWorkers` only restarts the processes it has.
+ */
+export function peerSystem(
+  name: Exclude<SystemName, 'ours'>,
+  stack: PeerStack,
+  concurrencyEnv: string | undefined,
+  otherPids: () => Record<string, number | undefined> = () => ({}),
+): System {
+  return {
+    name,
+    url: stack.apiUrl,
+    fakeUrl: stack.fakeUrl,
+    pids: () => ({
+      api: stack.api.pid,
+      'fake-claude': stack.fake.pid,
+      ...otherPids(),
+      ...Object.fromEntries(stack.workers.map((w) => [w.spec.name, w.pid])),
+    }),
+    async setWorkers(count, slots) {
+      await Promise.all(stack.workers.map((w) => w.stop(5_000)));
+      for (const [i, w] of stack.workers.entries()) {
+        if (concurrencyEnv) w.spec.env[concurrencyEnv] = String(slots);
+        if (i < count || stack.workers.length === 1) await stack.startWorker(w);
+      }
+    },
+    workerPid: () => stack.workers[0]!.pid,
+    chaos: (opts) =>
+      runChaos(
+        {
+          system: name,
+          apiUrl: stack.apiUrl,
+          fakeUrl: stack.fakeUrl,
+          activityWorkers: stack.workers,
+          startWorker: (w) => stack.startWorker(w),
+        },
+        opts,
+      ),
+  };
+}
+
+/** The DBOS peer (PostgreSQL's postmaster pid is not ours to read; its backends are shared). */
+export function dbosSystem(stack: DbosStack): System {
+  return peerSystem('dbos', stack, 'DBOS_WORKER_CONCURRENCY');
+}
+
+/** The Restate peer, restate-server's CPU included. */
+export function restateSystem(stack: RestateStack): System {
+  return peerSystem('restate', stack, undefined, () => ({
+    'restate-server': stack.server.process.pid,
+  }));
 }
 
 /** A rate step of a saturation ladder. */

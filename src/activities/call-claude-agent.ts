@@ -3,10 +3,14 @@ import type {
   AgentContentBlock,
   AgentMessage,
   ClaudeAgentCallResult,
+  CostCapInput,
   ModelSettings,
+  TranscriptAppend,
 } from '../shared';
+import type { TranscriptStore } from '../transcripts/types';
 import { runModelCall, type ModelCallDeps } from './model-call';
 import type { ToolRegistry } from './tools/registry';
+import { transcriptMessages } from './transcript-messages';
 
 /** Input of one model call of the agent loop: everything needed to repeat it on retry. */
 export interface CallClaudeAgentInput {
@@ -14,7 +18,13 @@ export interface CallClaudeAgentInput {
   userId: string;
   /** 0-based model call within the job (numbers the live text stream). */
   call: number;
-  messages: AgentMessage[];
+  /** The whole transcript, inline (jobs without `transcript` in their input). */
+  messages?: AgentMessage[];
+  /**
+   * Jobs keeping their transcript by reference: what this call appends to the stored transcript
+   * (which it then loads from the store) instead of `messages`.
+   */
+  transcript?: TranscriptAppend;
   model: ModelSettings;
   /** Send the registry's tools; `toolChoice: 'none'` forces a text answer (last step). */
   tools: boolean;
@@ -25,11 +35,15 @@ export interface CallClaudeAgentInput {
    * Absent in jobs submitted before: their workflow reports usage itself.
    */
   recordUsage?: boolean;
+  /** The job's `max_cost_usd` and what it has spent (agent jobs with a cost cap only). */
+  costCap?: CostCapInput;
 }
 
 /** Dependencies of the agent model-call activity: the core's, and the tools it offers. */
 export interface CallClaudeAgentDeps extends ModelCallDeps {
   tools: ToolRegistry;
+  /** Transcripts of jobs that keep them by reference (required by those jobs' calls). */
+  transcripts?: TranscriptStore;
 }
 
 const EPHEMERAL = { type: 'ephemeral' } as const;
@@ -69,6 +83,7 @@ export function createCallClaudeAgent(deps: CallClaudeAgentDeps) {
   return async function callClaudeAgent(
     input: CallClaudeAgentInput,
   ): Promise<ClaudeAgentCallResult> {
+    const messages = await callMessages(deps, input);
     const {
       content,
       truncated,
@@ -82,17 +97,29 @@ export function createCallClaudeAgent(deps: CallClaudeAgentDeps) {
       ...(input.recordUsage ? { recordUsage: true } : {}),
       label: 'agent model call',
       cacheCountsAlways: true,
-      debug: { messages: input.messages.length },
-      params: (model) => agentParams(deps.tools, input, model),
+      debug: { messages: messages.length },
+      params: (model) => agentParams(deps.tools, input, messages, model),
+      ...(input.costCap ? { costCap: input.costCap } : {}),
     });
     return { content, ...outcome, ...(truncated ? { truncated } : {}) };
   };
+}
+
+/** The call's transcript: inline in its input, or loaded from the transcript store. */
+async function callMessages(
+  deps: CallClaudeAgentDeps,
+  input: CallClaudeAgentInput,
+): Promise<AgentMessage[]> {
+  if (!input.transcript) return input.messages ?? [];
+  if (!deps.transcripts) throw new Error('this worker has no transcript store');
+  return transcriptMessages(deps.transcripts, input.jobId, input.call, input.transcript);
 }
 
 /** The Messages API request of one agent call: system, transcript and tools, cache-marked. */
 export function agentParams(
   registry: ToolRegistry,
   input: CallClaudeAgentInput,
+  messages: AgentMessage[],
   model: string,
 ): Anthropic.MessageStreamParams {
   const system = input.model.system
@@ -114,7 +141,7 @@ export function agentParams(
     model,
     max_tokens: input.model.maxTokens,
     ...(system ? { system } : {}),
-    messages: toParams(input.messages, input.promptCaching),
+    messages: toParams(messages, input.promptCaching),
     ...(tools.length > 0 ? { tools, tool_choice: { type: input.toolChoice } } : {}),
   };
 }

@@ -4,6 +4,7 @@ import { createCallClaudeAgent } from './call-claude-agent';
 import { createRunTool } from './run-tool';
 import { createToolRegistry, type ToolRegistry } from './tools/registry';
 import type { StreamHub } from '../streaming/stream-hub';
+import type { TranscriptStore } from '../transcripts/types';
 
 /** Everything the activities need from the outside world. */
 export interface ActivityDeps extends CallClaudeDeps {
@@ -11,6 +12,8 @@ export interface ActivityDeps extends CallClaudeDeps {
   tools?: ToolRegistry;
   /** Live text of model calls for SSE (absent: no live streaming from this worker). */
   streams?: StreamHub;
+  /** Transcripts of agent jobs that keep them by reference (src/transcripts). */
+  transcripts?: TranscriptStore;
 }
 
 /**
@@ -22,13 +25,18 @@ export function createActivities(deps: ActivityDeps) {
   return {
     callClaude: createCallClaude(deps),
     callClaudeAgent: createCallClaudeAgent({ ...deps, tools }),
-    runTool: createRunTool({ tools, logger: deps.logger, metrics: deps.metrics }),
     ...createBatchActivities({ ...deps, tools }),
+    runTool: createRunTool({
+      tools,
+      logger: deps.logger,
+      metrics: deps.metrics,
+      ...(deps.transcripts ? { transcripts: deps.transcripts } : {}),
+    }),
   };
 }
 
 /** What the tool worker needs: tool calls touch no model. */
-export type ToolActivityDeps = Pick<ActivityDeps, 'tools' | 'logger' | 'metrics'>;
+export type ToolActivityDeps = Pick<ActivityDeps, 'tools' | 'logger' | 'metrics' | 'transcripts'>;
 
 /** The activities of the tool queue's worker: `runTool` only. */
 export function createToolActivities(deps: ToolActivityDeps) {
@@ -37,6 +45,7 @@ export function createToolActivities(deps: ToolActivityDeps) {
       tools: deps.tools ?? createToolRegistry(),
       logger: deps.logger,
       metrics: deps.metrics,
+      ...(deps.transcripts ? { transcripts: deps.transcripts } : {}),
     }),
   };
 }

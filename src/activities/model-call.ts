@@ -5,7 +5,18 @@ import type { Logger } from 'pino';
 import { recordClaudeCall } from '../observability/claude-call-recorder';
 import { TRACER_NAME } from '../observability/tracing';
 import type { WorkerMetrics } from '../observability/worker-metrics';
-import type { AgentContentBlock, ClaudeCallResult, ModelSettings, TokenUsage } from '../shared';
+import {
+  DEFAULT_PRICE_TABLE,
+  estimateCostUsd,
+  type PriceTable,
+} from '../observability/price-table';
+import type {
+  AgentContentBlock,
+  ClaudeCallResult,
+  CostCapInput,
+  ModelSettings,
+  TokenUsage,
+} from '../shared';
 import { streamKey, type StreamHub } from '../streaming/stream-hub';
 import { commitCallUsage, isUsageNotRecorded } from '../usage/commit-call-usage';
 import type { UsageSink } from '../usage/types';
@@ -14,6 +25,9 @@ import {
   modelCallFailure,
   type RateGovernorTarget,
 } from './model-call-failure';
+import { checkCostCap } from './cost-cap';
+import { tokenLimitedCall } from './token-limit-call';
+import type { TokenRateLimiter } from './token-rate-limiter';
 import { chooseModel, type OverloadState } from './overload-fallback';
 
 /** Dependencies of every model-call activity. */
@@ -33,6 +47,10 @@ export interface ModelCallDeps {
   streams?: StreamHub;
   /** The usage ledger's writer (required by calls that ask to record their usage). */
   usage?: UsageSink;
+  /** Prices of the per-job cost cap (absent: the built-in table). */
+  prices?: PriceTable;
+  /** This worker's share of the fleet's token limits (absent: none). */
+  tokenLimiter?: TokenRateLimiter;
 }
 
 /** One model call as an entry point describes it; the core does everything else. */
@@ -56,6 +74,8 @@ export interface ModelCallRequest {
   debug?: Record<string, unknown>;
   /** The Messages API request for the model this attempt uses (the overload fallback may differ). */
   params(model: string): Anthropic.MessageStreamParams;
+  /** The job's cost cap: checked before the call, and the call's cost returned after it. */
+  costCap?: CostCapInput;
 }
 
 /** What the call produced, for the entry point to map to its result type. */
@@ -68,6 +88,10 @@ export interface ModelCallOutcome extends Omit<
   truncated: boolean;
   /** True when the overload fallback model answered. */
   fallback: boolean;
+  /** With a cost cap: the call's cost (absent when its model has no price). */
+  costUsd?: number;
+  /** With a cost cap: the call was not made, its worst case would pass the cap. */
+  costCapReached?: boolean;
 }
 
 /** Progress recorded with each heartbeat (visible in the Web UI's pending activity). */
@@ -146,6 +170,18 @@ export async function runModelCall(
   });
   const startedAt = new Date();
   const choice = chooseModel(ctx, request.model, log);
+  const params = request.params(choice.model);
+  const prices = deps.prices ?? DEFAULT_PRICE_TABLE;
+  if (request.costCap) {
+    const verdict = checkCostCap(prices, request.costCap, params);
+    if (verdict.reached) {
+      log.info(
+        { ...request.costCap, worst_case_usd: verdict.worstCaseUsd },
+        `${request.label} not made: the job's cost cap would be exceeded`,
+      );
+      return costCapOutcome(choice.model, attempt, startedAt, request.cacheCountsAlways);
+    }
+  }
   const recorder = recordClaudeCall(deps.metrics, {
     model: choice.model,
     attempt,
@@ -174,8 +210,10 @@ export async function runModelCall(
       call: request.call,
     },
   });
+  const limited = tokenLimitedCall(deps.tokenLimiter, params, ctx.cancellationSignal);
   try {
-    const stream = deps.anthropic.messages.stream(request.params(choice.model), {
+    await limited.acquire();
+    const stream = deps.anthropic.messages.stream(params, {
       signal: ctx.cancellationSignal,
     });
     stream.on('text', (delta) => {
@@ -193,6 +231,7 @@ export async function runModelCall(
     }
     log.debug({ response: kept.content }, 'model reply');
     const usage = tokenUsage(final.usage, request.cacheCountsAlways);
+    limited.succeeded(usage, stream.response?.headers);
     const finishedAt = new Date();
     span.setAttributes({
       'gen_ai.usage.input_tokens': usage.input_tokens,
@@ -233,8 +272,10 @@ export async function runModelCall(
       startedAt: startedAt.toISOString(),
       finishedAt: finishedAt.toISOString(),
       fallback: choice.fallback,
+      ...(request.costCap ? costField(estimateCostUsd(prices, final.model, usage)) : {}),
     };
   } catch (err) {
+    limited.failed(err);
     if (isUsageNotRecorded(err)) throw err;
     const failure = modelCallFailure(err, {
       ctx,
@@ -255,4 +296,34 @@ export async function runModelCall(
     clearInterval(timer);
     hub?.end(key);
   }
+}
+
+function costField(cost: number | undefined): { costUsd?: number } {
+  return cost === undefined ? {} : { costUsd: cost };
+}
+
+/** The outcome of a call the cost cap stopped: nothing said, nothing used, nothing spent. */
+function costCapOutcome(
+  model: string,
+  attempt: number,
+  startedAt: Date,
+  cacheCountsAlways: boolean,
+): ModelCallOutcome {
+  const at = startedAt.toISOString();
+  return {
+    content: [],
+    truncated: false,
+    model,
+    stopReason: null,
+    usage: {
+      input_tokens: 0,
+      output_tokens: 0,
+      ...(cacheCountsAlways ? { cache_creation_input_tokens: 0, cache_read_input_tokens: 0 } : {}),
+    },
+    attempt,
+    startedAt: at,
+    finishedAt: at,
+    fallback: false,
+    costCapReached: true,
+  };
 }

@@ -1,7 +1,8 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import type { WorkerMetrics } from '../observability/worker-metrics';
-import type { ToolRunResult } from '../shared';
+import { transcriptPreview, type ToolRunResult } from '../shared';
+import type { TranscriptStore } from '../transcripts/types';
 import type { ToolRegistry } from './tools/registry';
 import { ToolInputError } from './tools/types';
 
@@ -17,6 +18,11 @@ export interface RunToolInput {
   toolUseId: string;
   name: string;
   input: unknown;
+  /**
+   * The job keeps its transcript by reference: write the full output to the transcript store and
+   * return a preview (the next model call reads the output from the store).
+   */
+  store?: boolean;
 }
 
 /** Dependencies of the tool activity. */
@@ -24,6 +30,8 @@ export interface RunToolDeps {
   tools: ToolRegistry;
   logger: Logger;
   metrics?: WorkerMetrics;
+  /** Transcripts of jobs that keep them by reference (required by those jobs' tool calls). */
+  transcripts?: TranscriptStore;
 }
 
 /**
@@ -36,7 +44,11 @@ export function createRunTool(deps: RunToolDeps) {
   return async function runTool(input: RunToolInput): Promise<ToolRunResult> {
     const ctx = Context.current();
     const started = new Date();
-    const result = (output: string, isError: boolean, outcome: string): ToolRunResult => {
+    const result = async (
+      output: string,
+      isError: boolean,
+      outcome: string,
+    ): Promise<ToolRunResult> => {
       const finished = new Date();
       const durationMs = finished.getTime() - started.getTime();
       // Unknown names come from the model: never let them become metric label values.
@@ -44,6 +56,8 @@ export function createRunTool(deps: RunToolDeps) {
       deps.metrics?.recordToolCall(label, outcome, durationMs / 1000);
       const kept =
         output.length > MAX_OUTPUT_CHARS ? `${output.slice(0, MAX_OUTPUT_CHARS)}…` : output;
+      if (input.store)
+        return storedResult(deps, input, { output: kept, isError }, started, finished);
       return {
         output: kept,
         isError,
@@ -68,7 +82,10 @@ export function createRunTool(deps: RunToolDeps) {
       return result(`Invalid input for ${tool.name}: ${problems}`, true, 'invalid_input');
     }
     try {
-      const output = await tool.run(parsed.data, { signal: ctx.cancellationSignal });
+      const output = await tool.run(parsed.data, {
+        signal: ctx.cancellationSignal,
+        heartbeat: () => ctx.heartbeat(),
+      });
       return result(output, false, 'success');
     } catch (err) {
       if (err instanceof ToolInputError) return result(`Error: ${err.message}`, true, 'tool_error');
@@ -83,5 +100,30 @@ export function createRunTool(deps: RunToolDeps) {
         message: `${input.name} failed: ${err instanceof Error ? err.message : String(err)}`,
       });
     }
+  };
+}
+
+/**
+ * A tool result kept by reference: the full output goes to the transcript store (the first
+ * attempt to finish wins, so every attempt reports the same output) and the history gets a
+ * preview. Timing is this attempt's.
+ */
+async function storedResult(
+  deps: RunToolDeps,
+  input: RunToolInput,
+  output: { output: string; isError: boolean },
+  started: Date,
+  finished: Date,
+): Promise<ToolRunResult> {
+  if (!deps.transcripts) throw new Error('this worker has no transcript store');
+  const stored = await deps.transcripts.putToolOutput(input.jobId, input.toolUseId, output);
+  const preview = transcriptPreview(stored.output);
+  return {
+    output: preview.text,
+    isError: stored.isError,
+    ...(preview.truncated ? { outputChars: preview.chars, truncated: true as const } : {}),
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    durationMs: finished.getTime() - started.getTime(),
   };
 }

@@ -21,7 +21,8 @@ export function registerAgentPaths(registry: OpenAPIRegistry): void {
     path: '/chat/{job_id}/events',
     summary: 'Server-sent events of a job: status changes, text deltas as generated, done',
     description:
-      'Events: `status` {status}, `delta` {call, text}, `done` (the job view). Event ids are ' +
+      'Events: `status` {status}, `delta` {call, text}, `approval_requested` (a pending approval), ' +
+      '`approval_decided` {tool_use_id, decision?}, `done` (the job view). Event ids are ' +
       'positions `<call>.<offset>[.<kind>]`; reconnect with `Last-Event-ID` (or ?last_event_id=) ' +
       'to receive only what follows.',
     request: {

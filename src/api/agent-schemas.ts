@@ -47,7 +47,7 @@ export const usageParamsSchema = z.object({ user_id: userIdSchema });
 /** `GET /chat/:job_id/events` resume point (also accepted as `?last_event_id=`). */
 export const lastEventIdSchema = z
   .string()
-  .regex(/^\d+\.\d+(\.[a-z]+)?$/, 'an event id received from this stream')
+  .regex(/^\d+\.\d+(\.[a-z_]+)?$/, 'an event id received from this stream')
   .optional();
 
 const turnViewSchema = z
@@ -65,6 +65,10 @@ const turnViewSchema = z
     compacted: z.boolean().optional().openapi({
       description: 'Message and response cut to a preview; the full text is in GET /chat/{job_id}',
     }),
+    interrupted: z.boolean().optional().openapi({
+      description: 'Stopped by a newer message sent with on_busy "interrupt" (status cancelled)',
+    }),
+    interrupted_by: z.string().optional().openapi({ description: "The newer message's job id" }),
     priority: z.number().int(),
     submitted_at: z.string(),
     started_at: z.string().optional(),

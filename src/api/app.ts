@@ -7,6 +7,7 @@ import { createApiMetrics, type ApiMetrics } from '../observability/api-metrics'
 import { createMetricsRegistry } from '../observability/registry';
 import { createToolRegistry } from '../activities/tools/registry';
 import { createAdmissionController } from './admission/admission-controller';
+import { createApprovalService } from './approval-service';
 import { createStartLimiter } from './admission/start-limiter';
 import { createConversationService } from './conversation-service';
 import { createJobService } from './job-service';
@@ -21,7 +22,9 @@ import { traceRequests } from './middleware/trace-requests';
 import { requestMetrics } from './middleware/request-metrics';
 import { buildOpenApiDocument } from './openapi';
 import { chatRoutes } from './routes/chat-routes';
+import { approvalRoutes } from './routes/approval-routes';
 import { codecRoutes } from './routes/codec-routes';
+import { consoleRoutes } from './console-routes';
 import { conversationRoutes } from './routes/conversation-routes';
 import { eventsRoutes } from './routes/events-routes';
 import { healthRoutes } from './routes/health-routes';
@@ -40,6 +43,8 @@ export interface AppDeps {
   metrics?: ApiMetrics;
   /** The usage ledger (src/usage); absent = the ledger workflows' memos, read through `client`. */
   usage?: UsageReader;
+  /** Folder of the built web console served at `/` (default dist/console). */
+  consoleDir?: string;
 }
 
 /** Builds the express application. It never listens: the caller owns the server. */
@@ -74,6 +79,7 @@ export function createApp(deps: AppDeps): Express {
     conversations,
     admission,
   });
+  const approvals = createApprovalService({ client, config, logger });
   const openApiDocument = buildOpenApiDocument();
 
   app.use(requestId);
@@ -91,15 +97,28 @@ export function createApp(deps: AppDeps): Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument);
   });
+  // The web console (static files calling the public API below, like any client).
+  app.use(consoleRoutes(deps.consoleDir));
   // Everything below /chat, /queues, /conversations and /users needs an API key (when keys are
   // configured) and is rate-limited per key; health, metrics and the OpenAPI document do not.
   const apiKeys = new ApiKeyStore(config.auth.apiKeys);
   app.use(
-    ['/chat', '/queues', '/conversations', '/users'],
+    ['/chat', '/queues', '/conversations', '/users', '/approvals'],
     authenticate(apiKeys),
     rateLimitPerKey(config.auth.perKeyRps, config.auth.perKeyBurst),
   );
-  app.use(chatRoutes({ jobs, submitter, config, findJob, metrics, agentFeatures: true }));
+  app.use(approvalRoutes({ approvals, config, findJob }));
+  app.use(
+    chatRoutes({
+      jobs,
+      submitter,
+      config,
+      findJob,
+      metrics,
+      agentFeatures: true,
+      toolNames: registry.names(),
+    }),
+  );
   app.use(
     eventsRoutes({
       client,
@@ -109,7 +128,7 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(conversationRoutes({ conversations, config }));
   app.use(usageRoutes(createUsageView({ reader: usage, config, logger })));
-  app.use(queueRoutes({ admission, config }));
+  app.use(queueRoutes({ admission, config, approvals }));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
   return app;

@@ -16,12 +16,15 @@ import {
   parseConversationJobId,
   submitMessageUpdate,
   toTemporalPriority,
+  type ApprovalSettings,
   type ConversationMemo,
   type ConversationSettings,
   type ConversationState,
   type ConversationTurn,
   type PriorityLevel,
+  type SubmitMessage,
   type SubmitMessageResult,
+  type WebhookSettings,
 } from '../shared';
 import type { conversationWorkflow } from '../workflows';
 import type { ConversationView } from './agent-schemas';
@@ -39,8 +42,16 @@ export interface TurnDelivery {
   message: string;
   priority: PriorityLevel;
   tools: boolean;
+  /** The turn's `max_cost_usd`, if any. */
+  maxCostUsd?: number;
   submittedAt: string;
   requestHash: string;
+  /** Tools of this turn that wait for a human decision (absent: none). */
+  approval?: ApprovalSettings;
+  /** The turn's completion webhook (absent: none). */
+  webhook?: WebhookSettings;
+  /** Double-texting policy (absent: enqueue). */
+  onBusy?: SubmitMessage['onBusy'];
 }
 
 /** The Temporal side of conversations. */
@@ -93,6 +104,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
       previewChars: c.previewChars,
       // Each turn's model calls record their usage from the activity (src/usage).
       usageByActivity: true,
+      ...(config.transcripts.byReference ? { transcript: { store: 'ref' as const } } : {}),
     };
   }
 
@@ -177,7 +189,11 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
                 submittedAt: turn.submittedAt,
                 priority: turn.priority,
                 tools: turn.tools,
+                ...(turn.maxCostUsd !== undefined ? { maxCostUsd: turn.maxCostUsd } : {}),
                 requestHash: turn.requestHash,
+                ...(turn.approval ? { approval: turn.approval } : {}),
+                ...(turn.webhook ? { webhook: turn.webhook } : {}),
+                ...(turn.onBusy ? { onBusy: turn.onBusy } : {}),
               },
             ],
             // Temporal deduplicates updates by id within a run, and the handler across runs.
@@ -196,6 +212,17 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
           throw new HttpError(429, 'conversation_busy', cause.message, undefined, {
             'Retry-After': '5',
           });
+        }
+        if (cause instanceof ApplicationFailure && cause.type === FailureType.ConversationBusy) {
+          const detail = cause.details?.[0] as { runningJobId?: string } | undefined;
+          throw new HttpError(
+            409,
+            'conversation_busy',
+            cause.message,
+            [{ field: 'on_busy', message: 'reject: a turn of this conversation is still running' }],
+            undefined,
+            detail?.runningJobId ? { running_job_id: detail.runningJobId } : undefined,
+          );
         }
         throw HttpError.validation([
           { field: 'message', message: cause?.message ?? 'refused by the conversation' },
@@ -292,6 +319,9 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
       message: turn.message,
       ...(turn.toolCalls !== undefined ? { tool_calls: turn.toolCalls } : {}),
       ...(turn.compacted ? { compacted: true } : {}),
+      ...(turn.interruptedBy?.policy === 'interrupt'
+        ? { interrupted: true, interrupted_by: turn.interruptedBy.jobId }
+        : {}),
     }));
     const usage = {
       input_tokens: 0,

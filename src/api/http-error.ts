@@ -17,6 +17,8 @@ export class HttpError extends Error {
     readonly details?: FieldError[],
     /** Extra response headers, e.g. Retry-After. */
     readonly headers?: Record<string, string>,
+    /** Extra fields of the JSON answer, e.g. the `running_job_id` of a busy conversation. */
+    readonly extra?: Record<string, string>,
   ) {
     super(message);
     this.name = 'HttpError';

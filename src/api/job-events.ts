@@ -4,6 +4,7 @@ import type { AppConfig } from '../config';
 import { decodeRawPayload } from '../security/raw-payloads';
 import { callWithin, deadlineIn } from './request-deadline';
 import { attemptStreamUrl } from '../streaming/worker-identity';
+import { createApprovalEventTracker } from './approval-events';
 import { relayLiveText, type LiveTextRelay } from './live-text-relay';
 import type { JobView } from './schemas';
 import { isFinalStatus } from './wait-for-job';
@@ -107,6 +108,7 @@ export async function streamJobEvents(
   res.write('retry: 1000\n\n');
   let lastStatus: string | undefined;
   let live: (LiveTextRelay & { call: number }) | undefined;
+  const approvalEvents = createApprovalEventTracker();
 
   const sendText = (call: number, offset: number, text: string) => {
     if (call !== pos.call) return;
@@ -123,6 +125,9 @@ export async function streamJobEvents(
       if (view.status !== lastStatus) {
         lastStatus = view.status;
         send('status', `${pos.call}.${pos.offset}.${view.status}`, { status: view.status });
+      }
+      for (const { event, data } of approvalEvents(view)) {
+        send(event, `${pos.call}.${pos.offset}.approval`, data);
       }
       // Model calls the workflow has recorded: durable text, complete.
       const calls = (view.steps ?? []).filter((s) => s.type === 'model_call');

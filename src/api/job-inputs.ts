@@ -1,6 +1,13 @@
 import type { ToolRegistry } from '../activities/tools/registry';
 import type { AppConfig } from '../config';
-import type { AgentJobInput, AgentToolSettings, ChatJobInput } from '../shared';
+import { mcpToolPolicies } from '../mcp/mcp-settings';
+import type {
+  AgentJobInput,
+  AgentToolSettings,
+  ApprovalSettings,
+  ChatJobInput,
+  WebhookSettings,
+} from '../shared';
 import { fairnessFor } from './temporal-calls';
 
 /** What every job's input starts from: who asked what, when, and with which model. */
@@ -12,7 +19,27 @@ export type JobBase = Pick<
   deadlineMs?: number;
   /** `batch`: the Message Batches lane (absent: interactive). */
   lane?: 'batch';
+  /** Agent jobs and turns: `max_cost_usd`. */
+  maxCostUsd?: number;
+  /** `callback_url`, already checked against the allowed prefixes. */
+  callbackUrl?: string;
 };
+
+/** A job's webhook settings, or nothing (no field at all) for a job without `callback_url`. */
+export function webhookInput(
+  callbackUrl: string | undefined,
+  config: AppConfig,
+): { webhook?: WebhookSettings } {
+  if (callbackUrl === undefined) return {};
+  return {
+    webhook: {
+      url: callbackUrl,
+      maxDeliveryMs: config.webhooks.maxDeliveryMs,
+      timeoutMs: config.webhooks.timeoutMs,
+      taskQueue: config.taskQueues.workflows,
+    },
+  };
+}
 
 /**
  * The fields every job input shares. Each kind's input adds its own on top, so a new field for
@@ -33,6 +60,7 @@ function commonInput(base: JobBase, config: AppConfig) {
     activityTaskQueue: config.taskQueues.activities,
     // Only batch jobs carry the lane: interactive inputs (and their replays) are unchanged.
     ...(base.lane === 'batch' ? { lane: 'batch' as const, batch: config.batch } : {}),
+    ...webhookInput(base.callbackUrl, config),
   };
 }
 
@@ -56,9 +84,33 @@ export function toolSettings(
   return {
     enabled,
     maxSteps: config.agent.maxSteps,
-    policies: registry.policies(config.agent.toolPolicy),
+    policies: {
+      ...registry.policies(config.agent.toolPolicy),
+      // MCP tools with a policy of their own (the API never connects to the servers).
+      ...mcpToolPolicies(config.agent.mcpServers, config.agent.toolPolicy),
+    },
     defaultPolicy: config.agent.toolPolicy,
     taskQueue: config.taskQueues.tools,
+  };
+}
+
+/**
+ * Approval settings of an agent job or turn: the registry's and operator's tools that always
+ * wait, plus the request's (`true` = every tool). Undefined when no tool needs approval, so the
+ * job's input (and history) is exactly what it was before approvals existed.
+ */
+export function approvalSettings(
+  config: AppConfig,
+  registry: ToolRegistry,
+  requested: boolean | string[] | undefined,
+): ApprovalSettings | undefined {
+  const tools = new Set([...registry.approvalDefaults(), ...config.agent.approval.tools]);
+  for (const name of requested === true ? registry.names() : requested || []) tools.add(name);
+  if (tools.size === 0) return undefined;
+  return {
+    tools: [...tools].sort(),
+    timeoutMs: config.agent.approval.timeoutMs,
+    timeoutDecision: config.agent.approval.timeoutDecision,
   };
 }
 
@@ -67,6 +119,7 @@ export function agentJobInput(
   base: JobBase,
   config: AppConfig,
   registry: ToolRegistry,
+  approval?: ApprovalSettings,
 ): AgentJobInput {
   return {
     ...commonInput(base, config),
@@ -76,5 +129,9 @@ export function agentJobInput(
     workflowTaskQueue: config.taskQueues.workflows,
     // Each model call records its usage from the activity (src/usage): no history events.
     usageByActivity: true,
+    // The transcript by reference (docs/transcripts.md): model calls carry no transcript.
+    ...(config.transcripts.byReference ? { transcript: { store: 'ref' as const } } : {}),
+    ...(approval ? { approval } : {}),
+    ...(base.maxCostUsd !== undefined ? { maxCostUsd: base.maxCostUsd } : {}),
   };
 }

@@ -15,6 +15,7 @@ import {
   CHAT_WORKFLOW_TYPE,
   FailureType,
   batchInfoQuery,
+  SEARCH_ATTRIBUTES,
   getJobStatusQuery,
   type ChatJobState,
 } from '../shared';
@@ -33,6 +34,7 @@ import {
 import type { JobView } from './schemas';
 import { createSingleFlight } from './single-flight';
 import { isFinalStatus } from './wait-for-job';
+import { readWebhookStatus } from './webhook-status';
 
 /** PendingActivityState.STARTED in Temporal's API: a worker is running the attempt right now. */
 const PENDING_ACTIVITY_STARTED = 2;
@@ -168,13 +170,17 @@ export function createJobService(deps: JobServiceDeps): JobService {
     if (!memo) return undefined;
 
     if (description.status.name === 'RUNNING') {
-      const view = toJobView(
-        await withBatchInfo(
-          await runningState(handle, description, stateFromMemo(jobId, memo), deadline),
-          memo,
-          deadline,
+      const view = await withWebhook(
+        toJobView(
+          await withBatchInfo(
+            await runningState(handle, description, stateFromMemo(jobId, memo), deadline),
+            memo,
+            deadline,
+          ),
+          config.observability.prices,
         ),
-        config.observability.prices,
+        memo,
+        deadline,
       );
       // The workflow's query can report the final state a moment before the server records the
       // close; a client that stops polling then must still see the job counted.
@@ -184,10 +190,17 @@ export function createJobService(deps: JobServiceDeps): JobService {
     const final = await callWithin(client, deadline, () =>
       finishedState(handle, description, stateFromMemo(jobId, memo)),
     );
-    const view = toJobView(final, config.observability.prices);
-    finished.set(jobId, view);
+    const view = await withWebhook(toJobView(final, config.observability.prices), memo, deadline);
+    // A webhook still being delivered changes: such a view is read afresh each time.
+    if (view.webhook?.status !== 'pending') finished.set(jobId, view);
     recordFinished(view);
     return view;
+  }
+
+  /** The view plus its webhook's delivery status, for jobs submitted with a `callback_url`. */
+  async function withWebhook(view: JobView, memo: JobMemo, deadline: Deadline): Promise<JobView> {
+    if (!memo.webhook) return view;
+    return { ...view, webhook: await readWebhookStatus(client, view.job_id, deadline) };
   }
 
   /** The workflow's own state through its status query, or undefined when no worker answers. */
@@ -256,8 +269,9 @@ export function createJobService(deps: JobServiceDeps): JobService {
       // The call finished and the workflow is closing: only the workflow knows the outcome yet.
       return (await queried(handle, deadline)) ?? { ...base, status: 'processing' };
     }
-    // Agent jobs: the query carries the steps so far.
-    const state = (await queried(handle, deadline)) ?? base;
+    // Agent jobs: the query carries the steps so far. Without a worker to ask, the search
+    // attribute in the describe still tells a job waiting for a human decision.
+    const state = (await queried(handle, deadline)) ?? withApprovalFlag(base, description);
     return pending && state.status === 'queued' ? withPendingCall(state, pending) : state;
   }
 
@@ -377,6 +391,15 @@ async function finishedState(
         `The job ended as ${description.status.name}`,
       );
   }
+}
+
+/** The memo's state, marked `awaiting_approval` when the describe's search attribute says so. */
+function withApprovalFlag(
+  base: ChatJobState,
+  description: WorkflowExecutionDescription,
+): ChatJobState {
+  const flag = description.searchAttributes[SEARCH_ATTRIBUTES.awaitingApproval.name];
+  return flag?.[0] === true ? { ...base, status: 'awaiting_approval' } : base;
 }
 
 function failed(

@@ -13,12 +13,19 @@ import {
   conversationWorkflowId,
   toTemporalPriority,
   type ModelSettings,
+  type OnBusyPolicy,
   type PriorityLevel,
 } from '../shared';
 import type { AdmissionController } from './admission/admission-controller';
 import type { ConversationService } from './conversation-service';
 import { HttpError } from './http-error';
-import { agentJobInput, chatJobInput, type JobBase } from './job-inputs';
+import {
+  agentJobInput,
+  approvalSettings,
+  chatJobInput,
+  webhookInput,
+  type JobBase,
+} from './job-inputs';
 import type { JobMemo } from './job-view';
 import { callWithin, type Deadline } from './request-deadline';
 import { fairnessFor, jobIdForIdempotencyKey, jobSearchAttributes } from './temporal-calls';
@@ -40,10 +47,16 @@ export interface Submission {
   model: ModelSettings;
   /** Model fields the client named itself: part of the request's fingerprint. */
   requested?: { model?: string; maxTokens?: number };
+  /** Agent jobs and turns: the job's cost cap in US dollars (`max_cost_usd`). */
+  maxCostUsd?: number;
   /** Conversation turns only: which conversation, and whether the turn may use tools. */
-  conversation?: { id: string; tools: boolean };
+  conversation?: { id: string; tools: boolean; onBusy?: OnBusyPolicy };
   /** `batch`: the Message Batches lane (absent: interactive). */
   lane?: 'batch';
+  /** `require_approval` of the request (agent jobs and turns; names checked by the route). */
+  requireApproval?: boolean | string[];
+  /** `callback_url`, already checked against the allowed prefixes. */
+  callbackUrl?: string;
 }
 
 /** Outcome of a submission. */
@@ -90,12 +103,19 @@ export function requestFingerprint(submission: Submission): string {
   if (submission.kind !== 'chat') fields.push(submission.kind);
   if (submission.conversation) {
     fields.push(submission.conversation.id, submission.conversation.tools);
+    const onBusy = submission.conversation.onBusy;
+    if (onBusy !== undefined && onBusy !== 'enqueue') fields.push(['on_busy', onBusy]);
   }
   if (submission.requested?.model !== undefined) fields.push(['model', submission.requested.model]);
   if (submission.requested?.maxTokens !== undefined) {
     fields.push(['max_tokens', submission.requested.maxTokens]);
   }
   if (submission.lane === 'batch') fields.push(['lane', 'batch']);
+  if (submission.requireApproval !== undefined) {
+    fields.push(['require_approval', submission.requireApproval]);
+  }
+  if (submission.maxCostUsd !== undefined) fields.push(['max_cost_usd', submission.maxCostUsd]);
+  if (submission.callbackUrl !== undefined) fields.push(['callback_url', submission.callbackUrl]);
   return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
 }
 
@@ -119,6 +139,11 @@ export function jobIdFor(submission: Submission): string {
     : jobIdForIdempotencyKey(userId, `${kind}\n${key}`);
 }
 
+/** The approval field of a turn, only when the turn has tools needing approval. */
+function approvalField(approval: ReturnType<typeof approvalSettings>) {
+  return approval ? { approval } : {};
+}
+
 function keyConflict(): HttpError {
   return new HttpError(
     409,
@@ -136,6 +161,13 @@ function keyConflict(): HttpError {
  */
 export function createJobSubmitter(deps: JobSubmitterDeps): JobSubmitter {
   const { client, config } = deps;
+  // A typo in TOOLS_REQUIRING_APPROVAL must stop the start, not silently approve everything.
+  const unknownTools = config.agent.approval.tools.filter((name) => !deps.registry.get(name));
+  if (unknownTools.length > 0) {
+    throw new Error(
+      `TOOLS_REQUIRING_APPROVAL names unknown tools: ${unknownTools.join(', ')} (known: ${deps.registry.names().join(', ')})`,
+    );
+  }
 
   /** Through the start limit when there is admission; as is otherwise. */
   const throughLimit =
@@ -153,7 +185,12 @@ export function createJobSubmitter(deps: JobSubmitterDeps): JobSubmitter {
     const input =
       submission.kind === 'chat'
         ? chatJobInput(base, config)
-        : agentJobInput(base, config, deps.registry);
+        : agentJobInput(
+            base,
+            config,
+            deps.registry,
+            approvalSettings(config, deps.registry, submission.requireApproval),
+          );
     const memo: JobMemo = {
       user_id: base.userId,
       priority: base.priority,
@@ -162,6 +199,7 @@ export function createJobSubmitter(deps: JobSubmitterDeps): JobSubmitter {
       ...(base.lane === 'batch'
         ? { lane: 'batch' as const, batch_collector: batchCollectorWorkflowId(base.model.model) }
         : {}),
+      ...(base.callbackUrl !== undefined ? { webhook: true as const } : {}),
     };
     try {
       await throughLimit(true)(() =>
@@ -257,8 +295,15 @@ export function createJobSubmitter(deps: JobSubmitterDeps): JobSubmitter {
         message: base.message,
         priority: base.priority,
         tools: conversation.tools,
+        ...(base.maxCostUsd !== undefined ? { maxCostUsd: base.maxCostUsd } : {}),
         submittedAt: base.submittedAt,
         requestHash: fingerprint,
+        ...approvalField(approvalSettings(config, deps.registry, submission.requireApproval)),
+        ...webhookInput(base.callbackUrl, config),
+        // `enqueue` is today's behaviour: the update carries no field for it.
+        ...(conversation.onBusy !== undefined && conversation.onBusy !== 'enqueue'
+          ? { onBusy: conversation.onBusy }
+          : {}),
       },
       deadline,
       throughLimit(false),
@@ -285,6 +330,8 @@ export function createJobSubmitter(deps: JobSubmitterDeps): JobSubmitter {
       model: submission.model,
       deadlineMs: submission.deadlineMs,
       ...(submission.lane === 'batch' ? { lane: 'batch' as const } : {}),
+      ...(submission.maxCostUsd !== undefined ? { maxCostUsd: submission.maxCostUsd } : {}),
+      ...(submission.callbackUrl !== undefined ? { callbackUrl: submission.callbackUrl } : {}),
     };
     const result =
       submission.kind === 'turn'

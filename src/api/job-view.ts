@@ -1,5 +1,6 @@
 import { estimateCostUsd, type PriceTable } from '../observability/price-table';
 import type { AgentJobState, AgentStep, ChatJobState, PriorityLevel } from '../shared';
+import { toPendingApprovalView, toStepApprovalView } from './approval-view';
 import type { JobView } from './schemas';
 
 /** Job facts recorded in the workflow memo at submission, readable without any worker. */
@@ -13,6 +14,8 @@ export interface JobMemo {
   lane?: 'batch';
   /** Batch jobs: the workflow id of their model's collector (asked where the request is). */
   batch_collector?: string;
+  /** Set when the job has a completion webhook: GET then reads its delivery's status. */
+  webhook?: true;
 }
 
 /** The public view of one agent step. */
@@ -36,6 +39,7 @@ function toStepView(
       started_at: step.startedAt,
       completed_at: step.completedAt,
       duration_ms: step.durationMs,
+      ...(step.truncated ? { text_chars: step.textChars, truncated: true as const } : {}),
     };
   }
   return {
@@ -49,6 +53,8 @@ function toStepView(
     started_at: step.startedAt,
     completed_at: step.completedAt,
     duration_ms: step.durationMs,
+    ...(step.truncated ? { output_chars: step.outputChars, truncated: true as const } : {}),
+    ...(step.approval ? { approval: toStepApprovalView(step.approval) } : {}),
   };
 }
 
@@ -106,6 +112,9 @@ export function toJobView(state: ChatJobState, prices?: PriceTable): JobView {
     ...(agent.conversationId !== undefined ? { conversation_id: agent.conversationId } : {}),
     ...(agent.turn !== undefined ? { turn: agent.turn } : {}),
     ...(agent.steps ? { steps: agent.steps.map((step) => toStepView(step, prices)) } : {}),
+    ...(agent.pendingApprovals?.length
+      ? { pending_approvals: agent.pendingApprovals.map(toPendingApprovalView) }
+      : {}),
   };
 }
 

@@ -8,6 +8,7 @@ import {
   jobViewSchema,
 } from './schemas';
 import { chatWaitQuery, registerAgentPaths } from './agent-openapi';
+import { registerApprovalPaths } from './approval-openapi';
 
 const errorContent = { 'application/json': { schema: errorSchema } };
 
@@ -93,12 +94,14 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
       200: {
         description:
           'Queue and admission state (sampled, cached ~1 s), including admission.start_limit: ' +
-          '{limit, in_flight, min_rtt_ms, refusals} of the adaptive start limit',
+          '{limit, in_flight, min_rtt_ms, refusals} of the adaptive start limit, and ' +
+          'awaiting_approval: running jobs waiting for a human decision on a tool call',
       },
       503: { description: 'Temporal could not be read; see Retry-After', content: errorContent },
     },
   });
   registerAgentPaths(registry);
+  registerApprovalPaths(registry);
   registry.registerPath({
     method: 'get',
     path: '/healthz',

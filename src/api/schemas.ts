@@ -6,6 +6,11 @@ import {
   PRIORITY_NAMES,
   type PriorityLevel,
 } from '../shared';
+import {
+  pendingApprovalSchema,
+  requireApprovalSchema,
+  stepApprovalSchema,
+} from './approval-schemas';
 
 // Adds `.openapi()` to zod schemas so /openapi.json is generated from these very validators.
 extendZodWithOpenApi(z);
@@ -58,10 +63,25 @@ export const chatRequestSchema = z
       description:
         '`batch`: the model calls go through the Message Batches API at half the price, answered within minutes to hours (docs/batch-lane.md). Default `interactive`',
     }),
+    max_cost_usd: z.number().positive().optional().openapi({
+      description:
+        'Agent jobs and conversation turns: stop before a model call whose worst case (estimated input plus max_tokens output, at the price table\'s prices) would take the job\'s cost past this many US dollars; the job then ends with stop_reason "cost_cap" and its text so far, or fails with CostCapExceeded when it has none. Ignored by plain chat jobs',
+      example: 0.05,
+    }),
+    callback_url: z.url().max(2048).optional().openapi({
+      description:
+        'POST the finished job (this view, signed per Standard Webhooks) to this URL; it must start with one of WEBHOOK_ALLOWED_URL_PREFIXES (webhooks are off without them)',
+      example: 'https://hooks.example.com/agent-fleet',
+    }),
+    on_busy: z.enum(['enqueue', 'reject', 'interrupt', 'rollback']).optional().openapi({
+      description:
+        'Conversation turns: what to do if a turn is running or waiting. enqueue (default): wait behind it; reject: 409 naming the running job; interrupt: cancel it, kept in the transcript marked interrupted; rollback: cancel it and remove it from the transcript',
+    }),
     tools: z.boolean().optional().openapi({
       description:
         'Let the model call tools (calculator, current_time, word_count). Default: true in a conversation, false for a single message',
     }),
+    require_approval: requireApprovalSchema,
   })
   .openapi('ChatRequest');
 
@@ -92,7 +112,7 @@ export const jobIdParamsSchema = z.object({
 });
 
 export const jobStatusSchema = z
-  .enum(['queued', 'processing', 'completed', 'failed', 'cancelled'])
+  .enum(['queued', 'processing', 'awaiting_approval', 'completed', 'failed', 'cancelled'])
   .openapi('JobStatus');
 
 /** `202` answer of `POST /chat`. */
@@ -112,6 +132,17 @@ export const usageSchema = z
     cache_read_input_tokens: z.number().int().optional(),
   })
   .openapi('Usage');
+
+/** Delivery of a job's completion webhook (jobs submitted with `callback_url` only). */
+export const webhookStatusSchema = z
+  .object({
+    status: z.enum(['pending', 'delivered', 'failed']),
+    attempts: z.number().int(),
+    last_error: z.string().optional(),
+  })
+  .openapi('WebhookStatus', {
+    description: 'Completion webhook: delivery attempts so far and the last failure',
+  });
 
 /** `GET /chat/:job_id` answer. */
 export const jobViewSchema = z
@@ -172,6 +203,14 @@ export const jobViewSchema = z
             started_at: z.string(),
             completed_at: z.string(),
             duration_ms: z.number(),
+            text_chars: z
+              .number()
+              .int()
+              .optional()
+              .openapi({ description: 'Length of the full text when `text` is a preview' }),
+            truncated: z.literal(true).optional().openapi({
+              description: 'The job keeps previews: the full text is in the transcript store',
+            }),
           }),
           z.object({
             type: z.literal('tool_call'),
@@ -184,11 +223,23 @@ export const jobViewSchema = z
             started_at: z.string(),
             completed_at: z.string(),
             duration_ms: z.number(),
+            output_chars: z.number().int().optional().openapi({
+              description:
+                'Length of the full output (sent to the model) when `output` is a preview',
+            }),
+            truncated: z.literal(true).optional().openapi({
+              description: 'The job keeps previews: the full text is in the transcript store',
+            }),
+            approval: stepApprovalSchema.optional(),
           }),
         ]),
       )
       .optional()
       .openapi({ description: 'Agent jobs: each model call and tool call, in order' }),
+    pending_approvals: z.array(pendingApprovalSchema).optional().openapi({
+      description: 'Tool calls waiting for a decision (status awaiting_approval)',
+    }),
+    webhook: webhookStatusSchema.optional(),
   })
   .openapi('Job');
 

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { historyToJSON, type History } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { z } from 'zod';
@@ -14,6 +15,7 @@ import { CHAT_WORKFLOW_TYPE, DEFAULT_PRIORITY, type ChatJobInput } from '../shar
 import { startDevServer } from '../temporal/dev-server';
 import { getFreePort } from '../temporal/free-port';
 import { ensureTemporalBinary } from '../temporal/temporal-binary';
+import { createFileTranscriptStore } from '../transcripts';
 import { openUsageWriter } from '../usage';
 import { createActivityWorkers, createWorkflowWorker } from '../worker/create-workers';
 import {
@@ -27,7 +29,18 @@ import {
   BATCH_SCENARIO_NAMES,
   recordBatchScenarios,
 } from './batch-fixture-scenarios';
+import { APPROVAL_SCENARIO_NAMES, recordApprovalScenarios } from './approval-fixture-scenarios';
+import { COST_CAP_SCENARIO_NAMES, recordCostCapScenarios } from './cost-cap-fixture-scenarios';
 import { exitOnStartupError } from './startup-error';
+import {
+  TRANSCRIPT_SCENARIO_NAMES,
+  recordTranscriptScenarios,
+} from './transcript-fixture-scenarios';
+import {
+  WEBHOOK_SCENARIO_NAMES,
+  recordWebhookScenarios,
+  startFixtureReceiver,
+} from './webhook-fixture-scenarios';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
 const fixturesDir = path.join(projectRoot, 'test', 'fixtures', 'histories');
@@ -95,6 +108,10 @@ async function main(): Promise<void> {
     ...AGENT_SCENARIO_NAMES,
     ...V6_SCENARIO_NAMES,
     ...BATCH_SCENARIO_NAMES,
+    ...TRANSCRIPT_SCENARIO_NAMES,
+    ...APPROVAL_SCENARIO_NAMES,
+    ...COST_CAP_SCENARIO_NAMES,
+    ...WEBHOOK_SCENARIO_NAMES,
   ];
   for (const name of names) {
     const file = path.join(fixturesDir, `${name}.${tag}.json`);
@@ -117,11 +134,13 @@ async function main(): Promise<void> {
     reuseExisting: false,
   });
   const fake = await startFakeClaude();
+  const receiver = await startFixtureReceiver();
   const config = loadConfig({
     ANTHROPIC_BASE_URL: fake.url,
     CLAUDE_INITIAL_RETRY_MS: '100',
     ...AGENT_FIXTURE_ENV,
     ...BATCH_FIXTURE_ENV,
+    ...receiver.env,
   });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
@@ -133,11 +152,15 @@ async function main(): Promise<void> {
     client,
     logger: pino({ level: 'silent' }),
   });
+  // Agent jobs keep their transcript by reference: a throwaway file store.
+  const transcriptDir = await mkdtemp(path.join(tmpdir(), 'af-transcripts-'));
+  const transcripts = createFileTranscriptStore(transcriptDir);
   const workers = [
     await createWorkflowWorker({
       ...base,
       taskQueue: config.taskQueues.workflows,
       maxConcurrentWorkflowTasks: 10,
+      webhooks: { webhooks: config.webhooks },
     }),
     ...(await createActivityWorkers({
       ...base,
@@ -148,6 +171,7 @@ async function main(): Promise<void> {
       maxConcurrentClaudeCalls: 10,
       maxResponseChars: config.claude.maxResponseChars,
       usage,
+      transcripts,
     })),
   ];
   const running = Promise.all(workers.map((worker) => worker.run()));
@@ -188,7 +212,7 @@ async function main(): Promise<void> {
         `recorded ${path.relative(projectRoot, file)} (${history.events?.length ?? 0} events)`,
       );
     }
-    const save = async (name: string, history: Parameters<typeof historyToJSON>[0]) => {
+    const save = async (name: string, history: History) => {
       const file = path.join(fixturesDir, `${name}.${tag}.json`);
       await writeFile(file, historyToJSON(history));
       console.log(
@@ -197,6 +221,10 @@ async function main(): Promise<void> {
     };
     await recordAgentScenarios(client, config, save);
     await recordBatchScenarios(client, config, save);
+    await recordTranscriptScenarios(client, config, save);
+    await recordApprovalScenarios(client, config, save);
+    await recordCostCapScenarios(client, config, save);
+    await recordWebhookScenarios(client, config, receiver, save);
   } finally {
     for (const worker of workers) worker.shutdown();
     await running;
@@ -204,7 +232,9 @@ async function main(): Promise<void> {
     await nativeConnection.close();
     await connection.close();
     await fake.close();
+    await receiver.close();
     await server.stop();
+    await rm(transcriptDir, { recursive: true, force: true });
   }
 }
 

@@ -152,6 +152,10 @@ async function main(): Promise<void> {
     say('usage ledger: Temporal ledger workflows (no PostgreSQL on 127.0.0.1:5432)');
   }
 
+  // Every process runs on this machine: agent transcripts by reference work with the file store
+  // too (docs/transcripts.md), so they are on whether or not a database was found.
+  childEnv.TRANSCRIPT_BY_REFERENCE ??= 'true';
+
   const worker = path.join(__dirname, 'worker.js');
   supervisor.start({
     name: 'api',
@@ -185,6 +189,8 @@ async function main(): Promise<void> {
     }
   }
   say('');
+  // The console first: it is where a newcomer starts (submit, watch, queues, usage).
+  say(`Console:       ${apiUrl}/   (open it in a browser)`);
   say(`API:           ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json)`);
   if (uiUrl) say(`Temporal UI:   ${uiUrl}`);
   say(`Metrics:       ${apiUrl}/metrics; workers: deploy/prometheus/prometheus.yml lists them`);

@@ -22,11 +22,13 @@ import { onShutdown } from '../runtime/shutdown';
 import { startWorkerHealthServer } from '../runtime/worker-health-server';
 import { installTemporalRuntime } from '../runtime/temporal-runtime';
 import { createDataConverter, logPayloadEncryption } from '../security/data-converter';
+import { openWorkerToolRegistry, type WorkerToolRegistry } from '../mcp/tool-registry-with-mcp';
 import { connectWorkerConnection } from '../temporal/connection';
 import { readTemporalSettings } from '../temporal/settings';
 import { startLiveTextServer } from '../streaming/live-text-server';
 import { assertStreamSecret } from '../streaming/stream-auth';
 import { openUsageWriter, type UsageWriter } from '../usage';
+import { openTranscriptStore, type TranscriptStore } from '../transcripts';
 import {
   activityWorkerSettings,
   createActivityWorkers,
@@ -101,6 +103,8 @@ async function main(): Promise<void> {
 
   const workers: Worker[] = [];
   let usage: UsageWriter | undefined;
+  let tools: WorkerToolRegistry | undefined;
+  let transcripts: TranscriptStore | undefined;
   // Probes for orchestrators (Kubernetes liveness/readiness, compose healthcheck), started before
   // the workers so a slow start reads as "alive, not ready" rather than as a dead process.
   if (config.worker.healthPort !== 0) {
@@ -127,6 +131,7 @@ async function main(): Promise<void> {
         taskQueue: config.taskQueues.workflows,
         workflowBundlePath: config.worker.workflowBundlePath,
         maxConcurrentWorkflowTasks: config.worker.maxConcurrentWorkflowTasks,
+        webhooks: { webhooks: config.webhooks, prices: config.observability.prices },
       }),
     );
   }
@@ -155,6 +160,10 @@ async function main(): Promise<void> {
         metrics.usageFlushDuration.observe({ outcome }, ms / 1000);
       },
     });
+    // Built-in tools plus those of the MCP servers (MCP_SERVERS), connected and listed once.
+    tools = await openWorkerToolRegistry(config.agent.mcpServers, logger);
+    // Transcripts of agent jobs kept by reference (src/transcripts): PostgreSQL or local files.
+    transcripts = await openTranscriptStore(config.transcripts, logger);
     workers.push(
       ...(await createActivityWorkers({
         ...base,
@@ -163,6 +172,8 @@ async function main(): Promise<void> {
         logger,
         streams: liveText.hub,
         usage,
+        tools: tools.registry,
+        transcripts,
       })),
     );
   }
@@ -188,6 +199,8 @@ async function main(): Promise<void> {
     await running;
     // Drained workers record nothing more: commit what is queued, then close the store.
     await usage?.close();
+    await tools?.close();
+    await transcripts?.close();
     await connection.close();
     await tracing?.shutdown();
     await observability.close();

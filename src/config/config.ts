@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { loadApiKeys, type ApiKeyRecord } from '../security/api-keys';
 import { envSchema, type EnvSettings } from './env-schema';
+import { webhookConfig, type WebhookConfig } from './webhook-config';
 import {
   payloadEncryptionConfig,
   PayloadEncryptionConfigError,
@@ -8,6 +9,9 @@ import {
 } from '../security/payload-encryption-config';
 import { DEFAULT_PRICE_TABLE, type PriceTable } from '../observability/price-table';
 import type { BatchLaneSettings, ClaudeCallPolicy, ModelSettings } from '../shared';
+import type { McpServerSettings } from '../mcp/mcp-settings';
+import { transcriptConfig, type TranscriptConfig } from './transcript-config';
+import type { TokenLimitSettings } from '../activities/token-rate-limiter';
 
 /** Validated, structured settings of one process. Parsed once, by an entry point. */
 export interface AppConfig {
@@ -86,6 +90,8 @@ export interface AppConfig {
   scheduling: {
     /** Fleet-wide model calls per second, enforced by Temporal on the activity queue (0 = none). */
     claudeMaxRps: number;
+    /** Fleet-wide token limits per model, split between the activity workers (token-rate-limiter.ts). */
+    claudeTokenLimits: TokenLimitSettings;
     /** Lowest fleet-wide rate while Claude's retry-after window runs after a 429. */
     claudeCooldownRps: number;
     /** Fraction of the recent dispatch rate kept during that window. */
@@ -109,6 +115,8 @@ export interface AppConfig {
     userMaxActiveJobs: number;
     /** Tokens one user may use per UTC day, read from the usage ledger (0 = no budget). */
     userDailyTokenBudget: number;
+    /** US dollars one user may spend per UTC day, priced by the price table (0 = no budget). */
+    userDailyCostBudgetUsd: number;
     /** Fairness weight per user (or tier); others weigh 1. */
     fairnessWeights: Record<string, number>;
   };
@@ -118,6 +126,10 @@ export interface AppConfig {
   agent: {
     maxSteps: number;
     toolPolicy: { timeoutMs: number; maxAttempts: number };
+    /** MCP tool servers: activity workers connect to them; the API reads their tool policies. */
+    mcpServers: McpServerSettings[];
+    /** Human approval of tool calls: tools that always wait (beyond the registry's), how long. */
+    approval: { tools: string[]; timeoutMs: number; timeoutDecision: 'deny' | 'approve' };
     promptCaching: boolean;
     conversation: {
       idleTimeoutMs: number;
@@ -155,6 +167,8 @@ export interface AppConfig {
   };
   /** Temporal payload encryption (AES-256-GCM keyring) and the codec server's access. */
   payloadEncryption: PayloadEncryptionConfig;
+  /** Completion webhooks: allowed URL prefixes, signing secret, delivery bounds. */
+  webhooks: WebhookConfig;
   /** Where the usage ledger lives (src/usage). */
   usage: {
     /**
@@ -165,6 +179,8 @@ export interface AppConfig {
     /** Connections per process to that database. */
     poolSize: number;
   };
+  /** Where agent transcripts live when passed by reference (src/transcripts). */
+  transcripts: TranscriptConfig;
   /** Settings used only by `npm start` (the whole local stack). */
   stack: {
     activityWorkers: number;
@@ -236,6 +252,13 @@ function streamSecretOrThrow(e: EnvSettings): string | undefined {
     ]);
   }
   return secret;
+}
+
+/** The webhook settings, or a ConfigError naming each bad variable. */
+function webhookConfigOrThrow(e: EnvSettings): WebhookConfig {
+  const result = webhookConfig(e);
+  if (Array.isArray(result)) throw new ConfigError(result);
+  return result;
 }
 
 /**
@@ -335,6 +358,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     },
     scheduling: {
       claudeMaxRps: e.CLAUDE_MAX_RPS,
+      claudeTokenLimits: {
+        defaults: {
+          inputPerMin: e.CLAUDE_MAX_INPUT_TOKENS_PER_MIN,
+          outputPerMin: e.CLAUDE_MAX_OUTPUT_TOKENS_PER_MIN,
+        },
+        byModel: e.CLAUDE_TOKEN_LIMITS_BY_MODEL ?? {},
+        workers: e.CLAUDE_TOKEN_LIMIT_WORKERS,
+      },
       claudeCooldownRps: e.CLAUDE_COOLDOWN_RPS,
       claudeCooldownFactor: e.CLAUDE_COOLDOWN_FACTOR,
       maxBacklog: {
@@ -355,6 +386,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       },
       userMaxActiveJobs: e.USER_MAX_ACTIVE_JOBS,
       userDailyTokenBudget: e.USER_DAILY_TOKEN_BUDGET,
+      userDailyCostBudgetUsd: e.USER_DAILY_COST_BUDGET_USD,
       fairnessWeights: e.FAIRNESS_WEIGHTS_JSON ?? {},
     },
     batch: {
@@ -370,6 +402,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     agent: {
       maxSteps: e.AGENT_MAX_STEPS,
       toolPolicy: { timeoutMs: e.TOOL_TIMEOUT_MS, maxAttempts: e.TOOL_MAX_ATTEMPTS },
+      mcpServers: e.MCP_SERVERS ?? [],
+      approval: {
+        tools: e.TOOLS_REQUIRING_APPROVAL,
+        timeoutMs: e.APPROVAL_TIMEOUT_MS,
+        timeoutDecision: e.APPROVAL_TIMEOUT_DECISION,
+      },
       promptCaching: e.PROMPT_CACHING,
       conversation: {
         idleTimeoutMs: e.CONVERSATION_IDLE_TIMEOUT_MS,
@@ -401,10 +439,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       ],
     },
     payloadEncryption: payloadEncryptionOrThrow(e),
+    webhooks: webhookConfigOrThrow(e),
     usage: {
       ...(e.USAGE_DATABASE_URL ? { databaseUrl: e.USAGE_DATABASE_URL } : {}),
       poolSize: e.USAGE_DATABASE_POOL_SIZE,
     },
+    transcripts: transcriptConfig(e),
     stack: {
       activityWorkers: e.ACTIVITY_WORKERS,
       fakeClaudePort: e.FAKE_CLAUDE_PORT,

@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { mcpServersFromJson } from '../mcp/mcp-settings';
 import { priceTableFromJson } from '../observability/price-table';
 import { payloadKeysSchema } from '../security/payload-keys';
+import { tokenLimitsByModelFromJson } from './token-limit-settings';
 import {
   DEFAULT_ACTIVITY_TASK_QUEUE,
   DEFAULT_TOOL_TASK_QUEUE,
@@ -100,6 +102,12 @@ export const envSchema = z.object({
   OTEL_SERVICE_NAME: z.string().min(1).max(100).optional(),
 
   CLAUDE_MAX_RPS: z.coerce.number().min(0).max(100_000).default(0),
+  /** Fleet-wide Claude input / output tokens per minute, per model (0 = none). */
+  CLAUDE_MAX_INPUT_TOKENS_PER_MIN: int(0, 1_000_000_000).default(0),
+  CLAUDE_MAX_OUTPUT_TOKENS_PER_MIN: int(0, 1_000_000_000).default(0),
+  CLAUDE_TOKEN_LIMITS_BY_MODEL: tokenLimitsByModelFromJson.optional(),
+  /** Activity-worker processes sharing the token limits (each enforces 1/N of them). */
+  CLAUDE_TOKEN_LIMIT_WORKERS: int(1, 10_000).default(1),
   CLAUDE_COOLDOWN_RPS: z.coerce.number().min(0).max(100_000).default(0.5),
   CLAUDE_COOLDOWN_FACTOR: z.coerce.number().min(0).max(1).default(0.5),
   ADMISSION_MAX_BACKLOG: int(0, 100_000_000).default(5_000),
@@ -108,7 +116,7 @@ export const envSchema = z.object({
   ADMISSION_CACHE_MS: int(0, 60_000).default(1_000),
   /** Adaptive limit on in-flight workflow starts (admission/start-limiter.ts). */
   START_LIMIT_INITIAL: int(1, 100_000).default(20),
-  START_LIMIT_MIN: int(1, 100_000).default(2),
+  START_LIMIT_MIN: z.coerce.number().min(0.05).max(100_000).default(0.1),
   START_LIMIT_MAX: int(1, 100_000).default(200),
   START_LIMIT_RTT_TOLERANCE: z.coerce.number().min(1).max(100).default(2),
   START_LIMIT_LATENCY_TARGET_MS: int(0, 60_000).default(50),
@@ -117,6 +125,8 @@ export const envSchema = z.object({
   USER_MAX_ACTIVE_JOBS: int(0, 10_000_000).default(1_000),
   /** Tokens (input + cache writes + output) one user may use per UTC day; 0 = no budget. */
   USER_DAILY_TOKEN_BUDGET: int(0, 1_000_000_000_000).default(0),
+  /** Estimated US dollars (price table) one user may spend per UTC day; 0 = no budget. */
+  USER_DAILY_COST_BUDGET_USD: z.coerce.number().min(0).max(1_000_000_000).default(0),
   FAIRNESS_WEIGHTS_JSON: fairnessWeightsFromJson.optional(),
 
   API_KEYS: z.string().min(1).optional(),
@@ -134,12 +144,39 @@ export const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\/\S+$/, { error: 'must be a postgres:// or postgresql:// URL' })
     .optional(),
   USAGE_DATABASE_POOL_SIZE: int(1, 100).default(4),
+  /**
+   * Agent transcripts by reference (docs/transcripts.md): `auto` = when a transcript database is
+   * configured (the file store serves one machine: `npm start` turns it on explicitly).
+   */
+  TRANSCRIPT_BY_REFERENCE: z.enum(['auto', 'true', 'false']).default('auto'),
+  /** PostgreSQL database of agent transcripts; unset = USAGE_DATABASE_URL, else files. */
+  TRANSCRIPT_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, { error: 'must be a postgres:// or postgresql:// URL' })
+    .optional(),
+  /** Directory of the file transcript store (one machine only). */
+  TRANSCRIPT_DIR: z.string().min(1).default('.data/transcripts'),
 
   // Agent features: tool loop, conversations, prompt caching, wait-for-result, live streaming.
-  AGENT_MAX_STEPS: int(1, 100).default(8),
+  AGENT_MAX_STEPS: int(1, 1_000).default(8),
   TOOL_TIMEOUT_MS: int(100, 3_600_000).default(10_000),
   TOOL_MAX_ATTEMPTS: int(1, 100).default(3),
+  /** Human approval of tool calls (docs/approvals.md): tools that always wait, and how long. */
+  TOOLS_REQUIRING_APPROVAL: z
+    .string()
+    .regex(/^[A-Za-z0-9_,\s-]*$/, 'comma-separated tool names')
+    .transform((text) =>
+      text
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => name !== ''),
+    )
+    .default([]),
+  APPROVAL_TIMEOUT_MS: int(1_000, 30 * 24 * 3_600_000).default(24 * 3_600_000),
+  APPROVAL_TIMEOUT_DECISION: z.enum(['deny', 'approve']).default('deny'),
   PROMPT_CACHING: booleanFromEnv.default(true),
+  /** MCP tool servers (JSON array, src/mcp/mcp-settings.ts): their tools join the built-in ones. */
+  MCP_SERVERS: mcpServersFromJson.optional(),
   CONVERSATION_IDLE_TIMEOUT_MS: int(1_000, 30 * 24 * 3_600_000).default(3_600_000),
   CONVERSATION_MAX_TURNS_PER_RUN: int(1, 10_000).default(200),
   CONVERSATION_CONTEXT_TURNS: int(0, 1_000).default(50),
@@ -178,6 +215,12 @@ export const envSchema = z.object({
     })
     .transform((url) => new URL(url).origin)
     .optional(),
+
+  // Completion webhooks (docs/webhooks.md): off until prefixes are configured.
+  WEBHOOK_ALLOWED_URL_PREFIXES: z.string().optional(),
+  WEBHOOK_SECRET: z.string().min(1).optional(),
+  WEBHOOK_MAX_DELIVERY_MS: int(1_000, 30 * 24 * 3_600_000).default(24 * 3_600_000),
+  WEBHOOK_TIMEOUT_MS: int(100, 300_000).default(10_000),
 });
 
 /** The raw, validated environment. */

@@ -20,6 +20,11 @@ export interface FakeDirective {
   batchMs?: number;
   /** Batch requests: this request ends `expired` instead of being processed. */
   batchExpired?: boolean;
+  /**
+   * With `tool=`: ask for the tool this many times in a row, one call per model call (a long
+   * agent run), before answering. The directive stays in the first message and is read there.
+   */
+  toolCalls?: number;
 }
 
 /** Result of {@link extractDirectives}. */
@@ -170,6 +175,14 @@ function applyPair(into: FakeDirective, key: string, value: string): void {
       }
       into.batchExpired = true;
       return;
+    case 'tool_calls': {
+      const n = nonNegative(key, value);
+      if (!Number.isInteger(n) || n < 1) {
+        throw new DirectiveError('directive tool_calls= must be a positive integer');
+      }
+      into.toolCalls = n;
+      return;
+    }
     case 'fail':
       try {
         into.fail = parseFailureScript(value);
@@ -179,7 +192,7 @@ function applyPair(into: FakeDirective, key: string, value: string): void {
       return;
     default:
       throw new DirectiveError(
-        `unknown directive key ${JSON.stringify(key)} (expected latency_ms, ttft_ms, tps, reply, fail, key, tool, tool_input, batch_ms or batch_expired)`,
+        `unknown directive key ${JSON.stringify(key)} (expected latency_ms, ttft_ms, tps, reply, fail, key, tool, tool_input, tool_calls, batch_ms or batch_expired)`,
       );
   }
 }

@@ -40,6 +40,9 @@ const envSchema = z.object({
   FAKE_CLAUDE_RATE_500: optional(probability),
   FAKE_CLAUDE_RATE_RESET: optional(probability),
   FAKE_CLAUDE_RETRY_AFTER_S: optional(nonNegative),
+  FAKE_CLAUDE_REQUESTS_PER_MIN: optional(nonNegative),
+  FAKE_CLAUDE_INPUT_TOKENS_PER_MIN: optional(nonNegative),
+  FAKE_CLAUDE_OUTPUT_TOKENS_PER_MIN: optional(nonNegative),
   FAKE_CLAUDE_SEED: optional(z.coerce.number().int('must be an integer')),
   FAKE_CLAUDE_BATCH_MS: optional(nonNegative),
   FAKE_CLAUDE_BATCH_EXPIRED: z.enum(['true', 'false', '1', '0']).optional(),
@@ -81,5 +84,17 @@ export function fakeClaudeOptionsFromEnv(env: NodeJS.ProcessEnv): FakeClaudeOpti
   if (e.FAKE_CLAUDE_RETRY_AFTER_S !== undefined)
     faultRates.retryAfterS = e.FAKE_CLAUDE_RETRY_AFTER_S;
   if (Object.keys(faultRates).length > 0) options.faultRates = faultRates;
+  const rateLimits = {
+    ...(e.FAKE_CLAUDE_REQUESTS_PER_MIN !== undefined
+      ? { requestsPerMin: e.FAKE_CLAUDE_REQUESTS_PER_MIN }
+      : {}),
+    ...(e.FAKE_CLAUDE_INPUT_TOKENS_PER_MIN !== undefined
+      ? { inputTokensPerMin: e.FAKE_CLAUDE_INPUT_TOKENS_PER_MIN }
+      : {}),
+    ...(e.FAKE_CLAUDE_OUTPUT_TOKENS_PER_MIN !== undefined
+      ? { outputTokensPerMin: e.FAKE_CLAUDE_OUTPUT_TOKENS_PER_MIN }
+      : {}),
+  };
+  if (Object.keys(rateLimits).length > 0) options.rateLimits = rateLimits;
   return options;
 }

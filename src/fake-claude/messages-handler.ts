@@ -10,10 +10,12 @@ import { conversationKey, countInputTokens, lastUserMessage, textOf } from './co
 import { DirectiveError, extractDirectives } from './directives';
 import { type FailureStep } from './failure-script';
 import { type ResolvedOptions } from './options';
+import { type RateLimiter } from './rate-limits';
 import { planReply } from './reply';
 import { parseMessagesRequest } from './request-schema';
 import { sendError, sendJson, sleep, streamReply, type Timing } from './responder';
 import { chooseStep, failureOutcome } from './step-choice';
+import { chainedToolCall, requestDigest } from './tool-chain';
 import { type FakeCall } from './types';
 import { SPEND_LIMIT_MESSAGE, errorFor, messageBody } from './wire';
 
@@ -24,6 +26,8 @@ export interface FakeState {
   attempts: AttemptCounter;
   /** Seeded PRNG for fault rates (replaced on reset). */
   random: () => number;
+  /** Per-minute limits and their headers (replaced on reset). */
+  limiter: RateLimiter;
 }
 
 /** One HTTP exchange as seen by the handler. */
@@ -93,6 +97,18 @@ export async function handleMessages(
   call.stream = request.stream === true;
   call.model = request.model;
   call.inputTokens = countInputTokens(request);
+  if (request.tools && request.tools.length > 0) call.tools = request.tools.map((t) => t.name);
+  if (state.options.recordRequests) call.request = requestDigest(rawBody, request);
+  if (state.limiter.enabled) {
+    const admission = state.limiter.admit(call.inputTokens);
+    // Set before any writeHead: every answer from here on carries the current headers.
+    for (const [name, value] of Object.entries(admission.headers)) res.setHeader(name, value);
+    if (admission.retryAfterS !== undefined) {
+      call.outcome = 'rate_limited';
+      const { type } = errorFor(429);
+      return fail(429, type, 'fake-claude: per-minute rate limit exceeded', admission.retryAfterS);
+    }
+  }
 
   const last = lastUserMessage(request);
   let extracted;
@@ -135,6 +151,7 @@ export async function handleMessages(
     ...(directive.tool !== undefined
       ? { forcedTool: { name: directive.tool, input: directive.toolInput ?? {} } }
       : {}),
+    ...chainedToolCall(request),
   });
   const header = {
     id: `msg_fake_${ex.sequence}`,
@@ -176,6 +193,7 @@ export async function handleMessages(
 
   call.outcome = reply.stopReason === 'tool_use' ? 'tool_use' : 'ok';
   call.outputTokens = reply.outputTokens;
+  if (state.limiter.enabled) state.limiter.chargeOutput(reply.outputTokens);
   if (call.stream) {
     call.status = 200;
     call.completed = await streamReply(res, header, reply, timing, { kind: 'complete' }, signal);

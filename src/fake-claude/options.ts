@@ -3,6 +3,7 @@
  * start-up, so a typo in a test's options fails loudly instead of silently disabling a fault.
  */
 import { type FailureStep, parseFailureScript } from './failure-script';
+import { type FakeRateLimits } from './rate-limits';
 import { type FakeClaudeOptions } from './types';
 
 /** Options with defaults applied and the failure script parsed. */
@@ -24,6 +25,8 @@ export interface ResolvedOptions {
   maxCallLog: number;
   batchMs: number;
   batchExpired: boolean;
+  recordRequests: boolean;
+  rateLimits: FakeRateLimits;
 }
 
 /** Default ring-buffer size of the call log. */
@@ -56,6 +59,7 @@ export function resolveOptions(options: FakeClaudeOptions = {}): ResolvedOptions
     throw new Error(`fake-claude option failures: ${(err as Error).message}`, { cause: err });
   }
   const rates = options.faultRates ?? {};
+  const limits = options.rateLimits ?? {};
   const seed = options.seed ?? 1;
   if (!Number.isInteger(seed)) throw new Error(`fake-claude option seed must be an integer`);
   const maxCallLog = nonNegative('maxCallLog', options.maxCallLog, DEFAULT_MAX_CALL_LOG);
@@ -80,5 +84,15 @@ export function resolveOptions(options: FakeClaudeOptions = {}): ResolvedOptions
     maxCallLog: Math.max(1, Math.floor(maxCallLog)),
     batchMs: nonNegative('batchMs', options.batchMs, 0),
     batchExpired: options.batchExpired ?? false,
+    recordRequests: options.recordRequests ?? false,
+    rateLimits: {
+      requestsPerMin: nonNegative('rateLimits.requestsPerMin', limits.requestsPerMin, 0),
+      inputTokensPerMin: nonNegative('rateLimits.inputTokensPerMin', limits.inputTokensPerMin, 0),
+      outputTokensPerMin: nonNegative(
+        'rateLimits.outputTokensPerMin',
+        limits.outputTokensPerMin,
+        0,
+      ),
+    },
   };
 }

@@ -50,6 +50,8 @@ export interface ReplyInput {
   fixedReply: string | undefined;
   /** A tool call the directive forces (`tool=`, `tool_input=`), unless tool_choice is none. */
   forcedTool?: { name: string; input: Record<string, unknown> };
+  /** The next call of a `tool_calls=` chain (see tool-chain.ts), unless tool_choice is none. */
+  chainedTool?: { name: string; input: Record<string, unknown> };
 }
 
 /**
@@ -59,6 +61,17 @@ export interface ReplyInput {
 export function planReply(input: ReplyInput): PlannedReply {
   const { request, fixedReply, lastUserText } = input;
   const last = lastUserMessage(request);
+
+  if (input.chainedTool && request.tool_choice?.type !== 'none') {
+    return finish(
+      [
+        textBlock(`Let me use ${input.chainedTool.name} again.`),
+        toolUseBlock(input.key, input.chainedTool.name, input.chainedTool.input),
+      ],
+      'tool_use',
+      request,
+    );
+  }
 
   if (last && hasToolResults(last.content)) {
     return finish([textBlock(fixedReply ?? answerToolResults(request, last))], 'end_turn', request);

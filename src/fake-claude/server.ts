@@ -9,6 +9,7 @@ import { AttemptCounter } from './attempt-counter';
 import { BatchStore } from './batches';
 import { CallLog } from './call-log';
 import { type FakeState, handleMessages, hasApiKey, newCall } from './messages-handler';
+import { RateLimiter } from './rate-limits';
 import { resolveOptions } from './options';
 import { seededRandom } from './prng';
 import { sendError, sendJson } from './responder';
@@ -71,6 +72,7 @@ export async function startFakeClaude(
     log: new CallLog(resolved.maxCallLog),
     attempts: new AttemptCounter(),
     random: seededRandom(resolved.seed),
+    limiter: new RateLimiter(resolved.rateLimits),
   };
   const batches = new BatchStore();
   const sockets = new Set<Socket>();
@@ -81,6 +83,7 @@ export async function startFakeClaude(
     state.log.clear();
     state.attempts.clear();
     batches.clear();
+    state.limiter = new RateLimiter(resolved.rateLimits);
     state.random = seededRandom(resolved.seed);
   };
 

@@ -5,6 +5,8 @@
  * the model used by `npm start` when no `ANTHROPIC_API_KEY` is configured.
  */
 
+import type { FakeRateLimits } from './rate-limits';
+
 /** Random fault probabilities (each 0..1), drawn from a seeded PRNG so chaos runs are repeatable. */
 export interface FakeFaultRates {
   /** Probability of a 429 `rate_limit_error`. */
@@ -43,6 +45,24 @@ export interface FakeClaudeOptions {
   batchMs?: number;
   /** Message Batches: every request of every batch ends `expired` (default false). */
   batchExpired?: boolean;
+  /** Record a digest of each request body in the call log (`request`). Default false. */
+  recordRequests?: boolean;
+  /**
+   * Per-minute request / input-token / output-token limits with `anthropic-ratelimit-*` headers
+   * and 429s, as the real API enforces them (src/fake-claude/rate-limits.ts). Default: none.
+   */
+  rateLimits?: FakeRateLimits;
+}
+
+/** Digest of one request body (recorded with `recordRequests`). */
+export interface FakeRequestDigest {
+  /** sha256 (hex) of the raw body: equal digests mean byte-identical requests. */
+  sha256: string;
+  bytes: number;
+  /** `cache_control` markers in the body (prompt-cache breakpoints). */
+  cacheControls: number;
+  /** Messages in the request. */
+  messages: number;
 }
 
 /** What the fake did with one `POST /v1/messages` request. */
@@ -81,12 +101,16 @@ export interface FakeCall {
   model: string;
   /** Text of the last user message with directives stripped. */
   lastUserText: string;
+  /** Names of the tools the request offered (absent when it offered none). */
+  tools?: string[];
   /** HTTP status sent (0 when no status was sent: reset, hang, or aborted before the headers). */
   status: number;
   /** Batch requests: the Message Batch it was sent in (absent for `POST /v1/messages`). */
   batch?: string;
   /** Batch requests: its `custom_id`. */
   customId?: string;
+  /** The request's digest, when the server records them. */
+  request?: FakeRequestDigest;
 }
 
 /** A running fake server. */

@@ -15,6 +15,9 @@ import type {
 } from './job';
 import type { ClaudeCallResult, TokenUsage } from './job';
 import type { BatchLaneSettings } from './batch';
+import type { TranscriptMode } from './transcript';
+import type { ApprovalDecisionKind, ApprovalSettings, PendingApproval } from './approvals';
+import type { WebhookSettings } from './webhook';
 
 /** Workflow type of an agent job (a chat job that may call tools). */
 export const AGENT_WORKFLOW_TYPE = 'agentWorkflow';
@@ -145,6 +148,21 @@ export interface AgentJobInput {
   lane?: 'batch';
   /** Settings of the batch lane (batch jobs only). */
   batch?: BatchLaneSettings;
+  /**
+   * The transcript lives in the transcript store, by reference (src/workflows/transcript-ref.ts):
+   * model calls load it there and tool outputs are written there, so the history holds previews.
+   * Absent in jobs submitted before (and with TRANSCRIPT_BY_REFERENCE=false): messages inline.
+   */
+  transcript?: TranscriptMode;
+  /** Tools that wait for a human decision (absent: none do, and no approval code runs). */
+  approval?: ApprovalSettings;
+  /**
+   * `max_cost_usd`: stop before a model call whose worst case would take the job's cost past
+   * it (src/activities/cost-cap.ts). Absent: no cap, and no change to the job's history.
+   */
+  maxCostUsd?: number;
+  /** Completion webhook (absent: none; see {@link ChatJobInput}). */
+  webhook?: WebhookSettings;
 }
 
 /** A model call of an agent job, as shown in `GET /chat/:job_id`. */
@@ -164,6 +182,10 @@ export interface ModelCallStep {
   toolUses: number;
   /** The batch that answered this call (priced at the batch discount). */
   batchId?: string;
+  /** Length of the step's full text when `text` is a preview (transcript by reference). */
+  textChars?: number;
+  /** `text` is a preview of a longer text (its full text is in the transcript store). */
+  truncated?: true;
 }
 
 /** A tool call of an agent job. */
@@ -179,6 +201,19 @@ export interface ToolCallStep {
   startedAt: string;
   completedAt: string;
   durationMs: number;
+  /** Length of the full output when `output` is a preview (transcript by reference). */
+  outputChars?: number;
+  /** `output` is a preview; the model received the full output from the transcript store. */
+  truncated?: true;
+  /** The human decision this call waited for (jobs with approvals only). */
+  approval?: {
+    decision: ApprovalDecisionKind;
+    reason?: string;
+    decidedBy?: string;
+    decidedAt: string;
+    /** Nobody decided within the timeout: `decision` is the configured timeout decision. */
+    timedOut?: boolean;
+  };
 }
 
 /** One step of an agent job. */
@@ -191,6 +226,8 @@ export interface AgentJobState extends ChatJobState {
   steps: AgentStep[];
   conversationId?: string;
   turn?: number;
+  /** Tool calls waiting for a human decision (jobs with approvals only). */
+  pendingApprovals?: PendingApproval[];
 }
 
 /** What `callClaudeAgent` returns: one model call of the tool loop (content blocks, not text). */
@@ -198,12 +235,19 @@ export interface ClaudeAgentCallResult extends Omit<ClaudeCallResult, 'text' | '
   content: AgentContentBlock[];
   /** Batch lane: the Message Batch that answered the call. */
   batchId?: string;
+  /** The call's cost in US dollars (only when the job has a cost cap; absent if unpriced). */
+  costUsd?: number;
+  /** The call was not made: its worst case would take the job past its cost cap. */
+  costCapReached?: boolean;
 }
 
 /** What `runTool` returns. A tool that fails in a way the model should hear about is not an error. */
 export interface ToolRunResult {
   output: string;
   isError: boolean;
+  /** Length of the full output when `output` is a preview (stored by reference). */
+  outputChars?: number;
+  truncated?: true;
   startedAt: string;
   finishedAt: string;
   durationMs: number;
@@ -330,6 +374,8 @@ export interface ConversationSettings {
   previewChars: number;
   /** Turns record usage from their model-call activities (see {@link AgentJobInput}). */
   usageByActivity?: boolean;
+  /** Turns keep their transcript by reference (absent in conversations started before). */
+  transcript?: TranscriptMode;
 }
 
 /** One turn of a conversation. */
@@ -352,6 +398,17 @@ export interface ConversationTurn {
   compacted?: boolean;
   /** Fingerprint of the request that submitted it (absent in turns accepted before it existed). */
   requestHash?: string;
+  /** Approval settings the turn's agent job runs with (absent: no approvals). */
+  approval?: ApprovalSettings;
+  /** The turn's `max_cost_usd` (absent: no cap). */
+  maxCostUsd?: number;
+  /** Completion webhook of the turn's job (absent: none). */
+  webhook?: WebhookSettings;
+  /**
+   * Stopped by a newer message sent with `on_busy: "interrupt"` (kept, marked) or `"rollback"`
+   * (removed once stopped); the newer message's job id.
+   */
+  interruptedBy?: { jobId: string; policy: 'interrupt' | 'rollback' };
 }
 
 /** State of a conversation, exposed by query and returned when it closes. */
@@ -384,7 +441,21 @@ export interface SubmitMessage {
   tools: boolean;
   /** Fingerprint of the request, kept with the turn to detect an idempotency key's reuse. */
   requestHash?: string;
+  /** Tools of this turn that wait for a human decision (absent: none). */
+  approval?: ApprovalSettings;
+  /** The turn's `max_cost_usd`, if any. */
+  maxCostUsd?: number;
+  /** Completion webhook of the turn's job (absent: none). */
+  webhook?: WebhookSettings;
+  /**
+   * What to do when a turn is already running or waiting (absent: `enqueue`, queue behind it).
+   * Decided by the conversation itself, atomically with accepting the message.
+   */
+  onBusy?: Exclude<OnBusyPolicy, 'enqueue'>;
 }
+
+/** Double-texting policies of a conversation message (`on_busy`). */
+export type OnBusyPolicy = 'enqueue' | 'reject' | 'interrupt' | 'rollback';
 
 /** Result of the `submitMessage` update. */
 export interface SubmitMessageResult {

@@ -19,6 +19,8 @@ export const DEFAULT_TOOL_TASK_QUEUE = 'agent-fleet-tools';
 export const SEARCH_ATTRIBUTES = {
   userId: { name: 'AgentFleetUserId', type: 'Keyword' },
   priority: { name: 'AgentFleetPriority', type: 'Int' },
+  /** Set true only while an agent job waits for a human approval of a tool call (then false). */
+  awaitingApproval: { name: 'AgentFleetAwaitingApproval', type: 'Bool' },
 } as const;
 
 /** Workflow type of the fleet-wide Claude rate governor (one per activity task queue). */

@@ -39,10 +39,28 @@ export const FailureType = {
   JobCancelled: 'JobCancelled',
   /** A conversation refused a message: too many of its messages are already waiting. */
   ConversationQueueFull: 'ConversationQueueFull',
+  /** A conversation refused a message sent with `on_busy: "reject"`: a turn is running. */
+  ConversationBusy: 'ConversationBusy',
   /** A model call's usage could not be committed to the usage store; the call is retried. */
   UsageNotRecorded: 'UsageNotRecorded',
   /** A batch request expired (24 h) and BATCH_EXPIRED=fail. */
   BatchExpired: 'BatchExpired',
+  /**
+   * A model call found its job's transcript incomplete in the transcript store (e.g. file stores
+   * on several machines): retrying on the same store cannot help.
+   */
+  TranscriptMissing: 'TranscriptMissing',
+  /**
+   * The job's `max_cost_usd` would be exceeded by its first model call (worst case: estimated
+   * input plus `max_tokens` output), so no answer could be produced within it.
+   */
+  CostCapExceeded: 'CostCapExceeded',
+  /** A webhook receiver answered 4xx (other than 408/429): retrying the same message cannot help. */
+  WebhookRejected: 'WebhookRejected',
+  /** A webhook URL is outside WEBHOOK_ALLOWED_URL_PREFIXES (checked again by the activity). */
+  WebhookUrlNotAllowed: 'WebhookUrlNotAllowed',
+  /** A webhook attempt failed: 5xx, 408, 429, a redirect, a timeout or a connection error. */
+  WebhookDeliveryFailed: 'WebhookDeliveryFailed',
 } as const;
 
 /** One of the {@link FailureType} strings. */

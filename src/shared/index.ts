@@ -5,3 +5,7 @@ export * from './messages';
 export * from './agent';
 export * from './agent-messages';
 export * from './batch';
+export * from './transcript';
+export * from './approvals';
+export * from './cost-cap';
+export * from './webhook';

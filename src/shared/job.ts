@@ -1,8 +1,16 @@
 /** Sandbox-safe job types shared by the API, the workflows and the activities. */
 import type { BatchInfo, BatchLaneSettings } from './batch';
+import type { WebhookSettings } from './webhook';
 
 /** Lifecycle of a chat job as clients see it. */
-export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
+export type JobStatus =
+  | 'queued'
+  | 'processing'
+  /** An agent job waits for a person to approve or deny a tool call (src/shared/approvals.ts). */
+  | 'awaiting_approval'
+  | 'completed'
+  | 'failed'
+  | 'cancelled';
 
 /** Numeric priority: 1 = high, 2 = medium, 3 = normal (the replaced design's scale). */
 export type PriorityLevel = 1 | 2 | 3;
@@ -107,6 +115,8 @@ export interface ChatJobInput {
   lane?: 'batch';
   /** Settings of the batch lane (batch jobs only). */
   batch?: BatchLaneSettings;
+  /** Completion webhook (absent: none; the job's commands are exactly those of a job without). */
+  webhook?: WebhookSettings;
 }
 
 /** Token usage reported by the model. */

@@ -8,6 +8,7 @@ import {
   type ModelUsageTotals,
   type UserUsageTotals,
 } from '../shared';
+import type { TokenCounts } from '../observability/price-table';
 import type { UsageCallRecord, UsageReader, UsageStore } from './types';
 
 /** How long call keys are kept for de-duplication: far longer than any retry of a job's call. */
@@ -93,7 +94,7 @@ ON CONFLICT (user_id, day, model) DO UPDATE SET
  * `url` with a user name: one without falls back, as libpq does, to PGUSER, USER and then the
  * OS account (the pg driver alone fails when USER is unset, as under some process managers).
  */
-function withUser(url: string): string {
+export function withUser(url: string): string {
   const parsed = new URL(url);
   if (parsed.username) return url;
   parsed.username = encodeURIComponent(
@@ -257,6 +258,25 @@ export async function openPostgresUsageStore(
         [userId, day],
       );
       return Number(res.rows[0]?.tokens ?? 0);
+    },
+    async modelUsageOn(userId: string, day: string): Promise<Record<string, TokenCounts>> {
+      const res = await pool.query<Record<string, string>>(
+        `SELECT model, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+                sum(cache_creation_input_tokens) AS cache_creation_input_tokens,
+                sum(cache_read_input_tokens) AS cache_read_input_tokens
+         FROM usage_daily WHERE user_id = $1 AND day = $2 GROUP BY model`,
+        [userId, day],
+      );
+      const byModel: Record<string, TokenCounts> = {};
+      for (const row of res.rows) {
+        byModel[row.model!] = {
+          input_tokens: Number(row.input_tokens),
+          output_tokens: Number(row.output_tokens),
+          cache_creation_input_tokens: Number(row.cache_creation_input_tokens),
+          cache_read_input_tokens: Number(row.cache_read_input_tokens),
+        };
+      }
+      return byModel;
     },
     async close() {
       await pool.end();

@@ -1,3 +1,4 @@
+import type { TokenCounts } from '../observability/price-table';
 import type { UsageCallRecord, UserUsageTotals } from '../shared';
 
 export type { UsageCallRecord } from '../shared';
@@ -29,4 +30,9 @@ export interface UsageReader {
   totals(userId: string): Promise<UserUsageTotals | undefined>;
   /** Tokens counted against the daily budget on one UTC day (`YYYY-MM-DD`). */
   tokensOn(userId: string, day: string): Promise<number>;
+  /**
+   * A user's tokens per model on one UTC day, for the daily dollar budget. Absent on stores that
+   * keep no per-day model split (the ledger workflows): the budget then estimates (cost-budget.ts).
+   */
+  modelUsageOn?(userId: string, day: string): Promise<Record<string, TokenCounts>>;
 }

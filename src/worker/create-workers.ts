@@ -5,11 +5,20 @@ import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, createToolActivities } from '../activities';
 import type { RateGovernorTarget } from '../activities/model-call-failure';
+import type { ToolRegistry } from '../activities/tools/registry';
 import { createControlActivities } from '../activities/control';
+import type { PriceTable } from '../observability/price-table';
+import {
+  TokenRateLimiter,
+  tokenLimitsEnabled,
+  type TokenLimitSettings,
+} from '../activities/token-rate-limiter';
+import { createWebhookActivities, type DeliverWebhookDeps } from '../activities/webhook-activities';
 import type { WorkerMetrics } from '../observability/worker-metrics';
 import type { StreamHub } from '../streaming/stream-hub';
 import { identityWithStream } from '../streaming/worker-identity';
 import type { UsageSink } from '../usage/types';
+import type { TranscriptStore } from '../transcripts/types';
 import type { AppConfig } from '../config';
 import type { TracingHandle } from '../observability/tracing';
 import { workerTracingOptions } from '../observability/worker-tracing';
@@ -35,6 +44,11 @@ export interface WorkerBaseOptions {
 export interface WorkflowWorkerOptions extends WorkerBaseOptions {
   workflowBundlePath?: string;
   maxConcurrentWorkflowTasks: number;
+  /**
+   * Completion-webhook settings (signing secret, allowed prefixes) of the `deliverWebhook`
+   * activity this worker runs. Absent: the activity refuses every URL (webhooks off).
+   */
+  webhooks?: DeliverWebhookDeps;
 }
 
 /** Options of an activity worker (the processes that call Claude). */
@@ -61,6 +75,17 @@ export interface ActivityWorkerOptions extends WorkerBaseOptions {
   toolTaskQueue?: string;
   /** Tool calls this process runs at once. */
   maxConcurrentToolCalls?: number;
+  /** Transcripts of agent jobs kept by reference (src/transcripts); required by those jobs. */
+  transcripts?: TranscriptStore;
+  /** Tools offered and run by this process (default: the built-in ones; MCP: src/mcp). */
+  tools?: ToolRegistry;
+  /** Prices of the per-job cost cap (absent: the built-in table). */
+  prices?: PriceTable;
+  /**
+   * Fleet token limits: this process builds its own limiter (its 1/N share) from them. Absent or
+   * all zero: no token limiting (the request limit `maxClaudeCallsPerSecond` still applies).
+   */
+  tokenLimits?: TokenLimitSettings;
 }
 
 /** Workflow code (plain or traced bundle) plus the tracing interceptors and sinks. */
@@ -86,6 +111,8 @@ export function activityWorkerSettings(
   | 'rateGovernor'
   | 'toolTaskQueue'
   | 'maxConcurrentToolCalls'
+  | 'prices'
+  | 'tokenLimits'
 > {
   return {
     taskQueue: config.taskQueues.activities,
@@ -93,6 +120,8 @@ export function activityWorkerSettings(
     maxConcurrentToolCalls: config.worker.maxConcurrentToolCalls,
     maxConcurrentClaudeCalls: config.worker.maxConcurrentClaudeCalls,
     maxResponseChars: config.claude.maxResponseChars,
+    prices: config.observability.prices,
+    tokenLimits: config.scheduling.claudeTokenLimits,
     maxClaudeCallsPerSecond: config.scheduling.claudeMaxRps,
     rateGovernor: {
       workflowTaskQueue: config.taskQueues.workflows,
@@ -136,6 +165,13 @@ function reportSlots(
  */
 export const STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT = '5s';
 
+/** Webhook settings of a worker given none: every URL is refused. */
+const WEBHOOKS_OFF: DeliverWebhookDeps['webhooks'] = {
+  allowedUrlPrefixes: [],
+  maxDeliveryMs: 0,
+  timeoutMs: 0,
+};
+
 /** Creates a worker that runs workflow tasks only. */
 export async function createWorkflowWorker(options: WorkflowWorkerOptions): Promise<Worker> {
   const worker = await Worker.create({
@@ -144,7 +180,11 @@ export async function createWorkflowWorker(options: WorkflowWorkerOptions): Prom
     // Control-plane activities (the rate governor's; the usage ledger's local activity, still
     // replayed and retried by jobs submitted before usage was recorded by the model-call
     // activity) run here, never behind the Claude queue's rate limit.
-    activities: createControlActivities(),
+    activities: {
+      ...createControlActivities(),
+      // Completion webhooks run here too: outbound HTTP that must not wait behind model calls.
+      ...createWebhookActivities(options.webhooks ?? { webhooks: WEBHOOKS_OFF }),
+    },
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTasks,
     stickyQueueScheduleToStartTimeout: STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT,
   });
@@ -181,6 +221,12 @@ export async function createActivityWorker(options: ActivityWorkerOptions): Prom
       ...(options.rateGovernor ? { rateGovernor: options.rateGovernor } : {}),
       ...(options.streams ? { streams: options.streams } : {}),
       usage: options.usage,
+      ...(options.transcripts ? { transcripts: options.transcripts } : {}),
+      ...(options.tools ? { tools: options.tools } : {}),
+      ...(options.prices ? { prices: options.prices } : {}),
+      ...(options.tokenLimits && tokenLimitsEnabled(options.tokenLimits)
+        ? { tokenLimiter: new TokenRateLimiter(options.tokenLimits) }
+        : {}),
     }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentClaudeCalls,
     // Fleet-wide model calls per second, enforced by the server for all workers together
@@ -221,8 +267,13 @@ async function createToolWorker(
     activities: createToolActivities({
       logger: options.logger,
       ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.transcripts ? { transcripts: options.transcripts } : {}),
+      ...(options.tools ? { tools: options.tools } : {}),
     }),
     maxConcurrentActivityTaskExecutions: maxConcurrent,
+    // Tool activities have no heartbeat timeout; the long ones (MCP calls) heartbeat anyway so
+    // they hear of a cancelled job. Without a timeout the SDK would send those at most every 30 s.
+    defaultHeartbeatThrottleInterval: '1s',
   });
   reportSlots(
     options,

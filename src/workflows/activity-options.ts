@@ -11,6 +11,7 @@ import {
   type FairnessSettings,
   type PriorityLevel,
   type ToolPolicy,
+  type WebhookSettings,
 } from '../shared';
 
 /**
@@ -109,5 +110,25 @@ export function batchActivityOptions(taskQueue: string): ActivityOptions {
     startToCloseTimeout: '5 minutes',
     heartbeatTimeout: '1 minute',
     retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 },
+  };
+}
+
+/**
+ * Options of a completion webhook's delivery: Temporal retries it with backoff (1 s doubling to
+ * 10 min) until it is delivered or WEBHOOK_MAX_DELIVERY_MS has passed since the first attempt.
+ * A 4xx other than 408/429 and a URL outside the allowed prefixes fail at once (the activity
+ * throws them non-retryable); a 429/503 `retry-after` sets the next delay. Each attempt is bounded
+ * by the webhook's own timeout plus a margin for signing and the worker's scheduling.
+ */
+export function webhookDeliveryOptions(webhook: WebhookSettings): ActivityOptions {
+  return {
+    taskQueue: webhook.taskQueue,
+    startToCloseTimeout: webhook.timeoutMs + 5_000,
+    scheduleToCloseTimeout: webhook.maxDeliveryMs,
+    retry: {
+      initialInterval: 1_000,
+      maximumInterval: 10 * 60_000,
+      backoffCoefficient: 2,
+    },
   };
 }

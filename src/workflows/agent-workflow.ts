@@ -15,9 +15,13 @@ import {
   type ModelUsageTotals,
   type ToolCallStep,
 } from '../shared';
+import { startCompletionWebhook } from './completion-webhook';
 import { claudeCallOptions, toolCallOptions } from './activity-options';
 import { batchAgentCall, createBatchLane } from './batch-lane';
 import { attemptsFromFailure, describeFailure } from './chat-workflow';
+import { boundLastModelStep, transcriptRef } from './transcript-ref';
+import { createApprovalGate } from './tool-approvals';
+import { costCapField, stopAtCostCap } from './cost-cap-stop';
 import { addUsage, reportUsage } from './usage-reporting';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -51,6 +55,8 @@ export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState
       : {}),
   };
   setHandler(getJobStatusQuery, () => state);
+  // Only jobs with tools needing approval have a gate (old inputs have none and replay as is).
+  const approvals = input.approval ? createApprovalGate(input.approval, state) : undefined;
   const byModel: Record<string, ModelUsageTotals> = {};
   /**
    * The job's tokens to the user's ledger, counted on the day it finished — for jobs submitted
@@ -73,6 +79,10 @@ export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState
   // The batch lane (docs/batch-lane.md) only for jobs submitted to it: others are unchanged.
   const lane = input.lane === 'batch' ? createBatchLane(input) : undefined;
   if (lane) state.lane = 'batch';
+  // By reference, calls carry only what they append: the store holds the transcript. Batch-lane
+  // calls are built from the job's history by the collector, so they keep their messages inline.
+  const ref = lane ? undefined : transcriptRef(input, messages);
+  let spentUsd = 0;
 
   try {
     for (let call = 0; ; call++) {
@@ -81,16 +91,22 @@ export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState
         jobId: input.jobId,
         userId: input.userId,
         call,
-        messages,
+        ...(ref ? { transcript: ref.next() } : { messages }),
         model: input.model,
         tools: input.tools.enabled,
         toolChoice: lastStep ? ('none' as const) : ('auto' as const),
         promptCaching: input.promptCaching,
         ...(input.usageByActivity ? { recordUsage: true } : {}),
+        ...costCapField(input, spentUsd),
       };
       const result = lane
         ? await batchAgentCall(lane, request, () => callClaudeAgent(request))
         : await callClaudeAgent(request);
+      if (result.costCapReached) {
+        stopAtCostCap(state, result);
+        break;
+      }
+      spentUsd += result.costUsd ?? 0;
       const text = result.content
         .filter((b): b is Extract<AgentContentBlock, { type: 'text' }> => b.type === 'text')
         .map((b) => b.text)
@@ -116,6 +132,7 @@ export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState
         toolUses: toolUses.length,
         ...(result.batchId !== undefined ? { batchId: result.batchId } : {}),
       });
+      if (ref) boundLastModelStep(state.steps);
       if (result.truncated) state.truncated = true;
       if (result.stopReason !== 'tool_use' || toolUses.length === 0 || lastStep) {
         state.response = text;
@@ -123,19 +140,27 @@ export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState
         state.completedAt = result.finishedAt;
         break;
       }
-      messages.push({ role: 'assistant', content: result.content });
+      if (!ref) messages.push({ role: 'assistant', content: result.content });
       // Independent tool calls run in parallel; results go back in the model's order.
-      const steps = await Promise.all(toolUses.map((use) => runToolCall(input, call, use)));
+      const steps = await Promise.all(
+        toolUses.map((use) =>
+          approvals
+            ? approvals.run(use, call, () => runToolCall(input, call, use))
+            : runToolCall(input, call, use),
+        ),
+      );
       state.steps.push(...steps);
-      messages.push({
-        role: 'user',
-        content: steps.map((step) => ({
-          type: 'tool_result' as const,
-          tool_use_id: step.toolUseId,
-          content: step.output,
-          ...(step.isError ? { is_error: true } : {}),
-        })),
-      });
+      if (ref) ref.answered(result.content, steps);
+      else
+        messages.push({
+          role: 'user',
+          content: steps.map((step) => ({
+            type: 'tool_result' as const,
+            tool_use_id: step.toolUseId,
+            content: step.output,
+            ...(step.isError ? { is_error: true } : {}),
+          })),
+        });
     }
     state.status = 'completed';
     await report();
@@ -157,6 +182,9 @@ export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState
       nonRetryable: true,
       details: [state],
     });
+  } finally {
+    // Jobs submitted with a callback_url announce their final state (completion-webhook.ts).
+    await startCompletionWebhook(input.webhook, state);
   }
 }
 
@@ -187,11 +215,13 @@ async function runToolCall(
       toolUseId: use.id,
       name: use.name,
       input: use.input,
+      ...(input.transcript ? { store: true } : {}),
     });
     return {
       ...base,
       output: result.output,
       isError: result.isError,
+      ...(result.truncated ? { outputChars: result.outputChars, truncated: true as const } : {}),
       startedAt: result.startedAt,
       completedAt: result.finishedAt,
       durationMs: result.durationMs,

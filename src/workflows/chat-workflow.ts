@@ -17,6 +17,7 @@ import {
   type JobError,
   type ModelUsageTotals,
 } from '../shared';
+import { startCompletionWebhook } from './completion-webhook';
 import { claudeCallOptions } from './activity-options';
 import { batchChatCall } from './batch-lane';
 import { WORKFLOW_PATCHES } from './patches';
@@ -105,6 +106,9 @@ export async function chatWorkflow(input: ChatJobInput): Promise<ChatJobState> {
       nonRetryable: true,
       details: [state],
     });
+  } finally {
+    // Jobs submitted with a callback_url announce their final state (completion-webhook.ts).
+    await startCompletionWebhook(input.webhook, state);
   }
 }
 

@@ -27,6 +27,13 @@ import {
   type SubmitMessage,
 } from '../shared';
 import { agentWorkflow } from './agent-workflow';
+import {
+  interruptIfAsked,
+  rejectIfBusy,
+  runInterruptible,
+  settleInterruption,
+  type RunningTurn,
+} from './double-texting';
 
 /** Failure type of a message refused because the conversation's queue is full. */
 export const CONVERSATION_QUEUE_FULL = FailureType.ConversationQueueFull;
@@ -82,6 +89,8 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     upsertMemo({ pending });
   };
 
+  /** The turn running now, which a message sent with `on_busy` interrupt/rollback stops. */
+  const running: RunningTurn = {};
   setHandler(getConversationQuery, () => state);
   setHandler(
     submitMessageUpdate,
@@ -106,9 +115,13 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
         submittedAt: message.submittedAt,
         // Plain data in the state: no command, so histories recorded without it replay alike.
         ...(message.requestHash !== undefined ? { requestHash: message.requestHash } : {}),
+        ...(message.approval ? { approval: message.approval } : {}),
+        ...(message.maxCostUsd !== undefined ? { maxCostUsd: message.maxCostUsd } : {}),
+        ...(message.webhook ? { webhook: message.webhook } : {}),
       };
       state.turns.push(turn);
       publishMemo();
+      interruptIfAsked(message, running);
       return {
         jobId: turn.jobId,
         turn: turn.turn,
@@ -122,6 +135,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
       validator: (message: SubmitMessage) => {
         if (message.message.trim() === '') throw new Error('message must not be empty');
         const known = state.turns.some((t) => t.jobId === message.jobId);
+        if (!known) rejectIfBusy(message, state);
         if (!known && queued().length >= settings.maxQueued) {
           throw ApplicationFailure.create({
             type: CONVERSATION_QUEUE_FULL,
@@ -140,7 +154,8 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
       if (!woke && queued().length === 0) break;
     }
     const turn = queued()[0] as ConversationTurn;
-    await runTurn(input, state, turn, publishMemo);
+    await runTurn(input, state, turn, publishMemo, running);
+    settleInterruption(state, turn);
     turnsThisRun += 1;
     compact(state, settings.contextTurns, settings.contextChars, settings.previewChars);
     if (turnsThisRun >= settings.maxTurnsPerRun || workflowInfo().continueAsNewSuggested) {
@@ -164,51 +179,60 @@ async function runTurn(
   state: ConversationState,
   turn: ConversationTurn,
   publishMemo: () => void,
+  running: RunningTurn,
 ): Promise<void> {
   const { settings } = input;
   turn.status = 'processing';
   turn.startedAt = new Date().toISOString();
   publishMemo();
   try {
-    const result: AgentJobState = await executeChild(agentWorkflow, {
-      workflowId: turn.jobId,
-      taskQueue: settings.workflowTaskQueue,
-      args: [
-        {
-          jobId: turn.jobId,
-          userId: input.userId,
-          message: turn.message,
-          history: transcript(state, turn, settings.contextTurns, settings.contextChars),
-          priority: turn.priority,
-          submittedAt: turn.submittedAt,
-          model: settings.model,
-          policy: settings.policy,
-          tools: { ...settings.tools, enabled: turn.tools },
-          promptCaching: settings.promptCaching,
-          activityTaskQueue: settings.activityTaskQueue,
-          workflowTaskQueue: settings.workflowTaskQueue,
-          // Conversations started before keep their turns' old reporting path.
-          ...(settings.usageByActivity ? { usageByActivity: true } : {}),
-          conversation: {
-            conversationId: input.conversationId,
-            workflowId: workflowInfo().workflowId,
-            turn: turn.turn,
+    const result: AgentJobState = await runInterruptible(running, turn, () =>
+      executeChild(agentWorkflow, {
+        workflowId: turn.jobId,
+        taskQueue: settings.workflowTaskQueue,
+        args: [
+          {
+            jobId: turn.jobId,
+            userId: input.userId,
+            message: turn.message,
+            history: transcript(state, turn, settings.contextTurns, settings.contextChars),
+            priority: turn.priority,
+            submittedAt: turn.submittedAt,
+            model: settings.model,
+            policy: settings.policy,
+            tools: { ...settings.tools, enabled: turn.tools },
+            promptCaching: settings.promptCaching,
+            activityTaskQueue: settings.activityTaskQueue,
+            workflowTaskQueue: settings.workflowTaskQueue,
+            // Conversations started before keep their turns' old reporting path.
+            ...(settings.usageByActivity ? { usageByActivity: true } : {}),
+            ...(settings.transcript ? { transcript: settings.transcript } : {}),
+            // Turns with tools needing approval only: other turns' inputs are as before.
+            ...(turn.approval ? { approval: turn.approval } : {}),
+            ...(turn.maxCostUsd !== undefined ? { maxCostUsd: turn.maxCostUsd } : {}),
+            ...(turn.webhook ? { webhook: turn.webhook } : {}),
+            conversation: {
+              conversationId: input.conversationId,
+              workflowId: workflowInfo().workflowId,
+              turn: turn.turn,
+            },
           },
+        ],
+        // The same memo and search attributes as a job started by the API: GET reads them.
+        memo: {
+          user_id: input.userId,
+          priority: turn.priority,
+          submitted_at: turn.submittedAt,
+          conversation_id: input.conversationId,
+          ...(turn.webhook ? { webhook: true } : {}),
         },
-      ],
-      // The same memo and search attributes as a job started by the API: GET reads them.
-      memo: {
-        user_id: input.userId,
-        priority: turn.priority,
-        submitted_at: turn.submittedAt,
-        conversation_id: input.conversationId,
-      },
-      typedSearchAttributes: [
-        { key: userIdKey, value: input.userId },
-        { key: priorityKey, value: turn.priority },
-      ],
-      priority: { priorityKey: toTemporalPriorityKey(turn.priority) },
-    });
+        typedSearchAttributes: [
+          { key: userIdKey, value: input.userId },
+          { key: priorityKey, value: turn.priority },
+        ],
+        priority: { priorityKey: toTemporalPriorityKey(turn.priority) },
+      }),
+    );
     turn.status = 'completed';
     turn.response = result.response ?? '';
     if (result.usage) turn.usage = result.usage;
@@ -216,7 +240,10 @@ async function runTurn(
     turn.toolCalls = result.steps.filter((s) => s.type === 'tool_call').length;
     turn.completedAt = result.completedAt ?? new Date().toISOString();
   } catch (err) {
-    if (!(err instanceof ChildWorkflowFailure)) {
+    if (turn.interruptedBy) {
+      // Stopped by a newer message's on_busy (double-texting.ts).
+      turn.status = 'cancelled';
+    } else if (!(err instanceof ChildWorkflowFailure)) {
       // The conversation itself is being cancelled: stop here.
       if (isCancellation(err)) throw err;
       turn.status = 'failed';
@@ -256,7 +283,9 @@ function transcript(
   let chars = 0;
   for (let i = state.turns.length - 1; i >= 0 && picked.length < maxTurns; i--) {
     const t = state.turns[i] as ConversationTurn;
-    if (t.turn >= current.turn || t.status !== 'completed' || t.compacted) continue;
+    // An interrupted turn stays in the context: the user did say it.
+    const answered = t.status === 'completed' || t.interruptedBy !== undefined;
+    if (t.turn >= current.turn || !answered || t.compacted) continue;
     chars += t.message.length + (t.response ?? '').length;
     if (chars > maxChars) break;
     picked.unshift(t);

@@ -5,3 +5,4 @@ export { agentWorkflow } from './agent-workflow';
 export { conversationWorkflow } from './conversation-workflow';
 export { usageWorkflow } from './usage-workflow';
 export { batchCollectorWorkflow } from './batch-collector-workflow';
+export { webhookDeliveryWorkflow } from './webhook-delivery-workflow';

@@ -3,6 +3,8 @@
  * Temporal workers (in this process) on the shared test server, and the fake Claude over HTTP.
  */
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { InterceptingCall } from '@grpc/grpc-js';
 import {
@@ -26,6 +28,8 @@ import { createDataConverter } from '../../src/security/data-converter';
 import { randomStreamSecret } from '../../src/streaming/stream-auth';
 import { StreamHub } from '../../src/streaming/stream-hub';
 import { startStreamServer } from '../../src/streaming/stream-server';
+import type { ToolRegistry } from '../../src/activities/tools/registry';
+import { openTranscriptStore, type TranscriptStore } from '../../src/transcripts';
 import { openUsageWriter, type UsageWriter } from '../../src/usage';
 import { dropUsageDatabase } from '../../src/usage/postgres-store';
 import {
@@ -61,6 +65,8 @@ export interface TestStackOptions {
    * dropped by `close`) or `temporal` (the ledger workflows, as without USAGE_DATABASE_URL).
    */
   usage?: 'postgres' | 'temporal';
+  /** The tools the in-process workers offer (default: the shipped registry). */
+  tools?: ToolRegistry;
 }
 
 /** The local PostgreSQL the tests use (trust auth), without a database. */
@@ -118,6 +124,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     API_SHUTDOWN_GRACE_MS: '1000',
     // As in a deployment: the API signs its reads of live text, workers check them.
     STREAM_SECRET: randomStreamSecret(),
+    // The file transcript store (used without a database) of this stack only.
+    TRANSCRIPT_DIR: path.join(tmpdir(), `af-transcripts-${randomBytes(6).toString('hex')}`),
     ...(usageDatabaseUrl ? { USAGE_DATABASE_URL: usageDatabaseUrl } : {}),
     ...options.env,
   };
@@ -155,6 +163,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
 
   let nativeConnection: NativeConnection | undefined;
   let usage: UsageWriter | undefined;
+  let transcripts: TranscriptStore | undefined;
   let workers: Worker[] = [];
   let running: Promise<unknown> | undefined;
 
@@ -173,11 +182,13 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
         taskQueue: config.taskQueues.workflows,
         workflowBundlePath: WORKFLOW_BUNDLE_PATH,
         maxConcurrentWorkflowTasks: config.worker.maxConcurrentWorkflowTasks,
+        webhooks: { webhooks: config.webhooks, prices: config.observability.prices },
       }),
     ];
     if (options.inProcessActivities !== false) {
       // The same group-commit writer as an activity-worker process, on the stack's store.
       usage ??= await openUsageWriter({ config, client, logger });
+      transcripts ??= await openTranscriptStore(config.transcripts, logger);
       workers.push(
         ...(await createActivityWorkers({
           ...base,
@@ -186,6 +197,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
           logger,
           streams,
           usage,
+          transcripts,
+          ...(options.tools ? { tools: options.tools } : {}),
         })),
       );
     }
@@ -200,6 +213,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     workers = [];
     await usage?.close();
     usage = undefined;
+    await transcripts?.close();
+    transcripts = undefined;
   }
 
   if (options.workers !== false) await startWorkers();
@@ -219,6 +234,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       await api.close();
       await streamServer.close();
       if (config.usage.databaseUrl) await dropUsageDatabase(config.usage.databaseUrl);
+      await rm(config.transcripts.dir, { recursive: true, force: true });
       // HTTP requests cut off by api.close() may still have a Temporal call waiting to retry
       // (the client retries UNAVAILABLE/RESOURCE_EXHAUSTED with backoff); a retry that fires on a
       // closed channel throws from a timer and would fail the whole test file. Close later, once

@@ -93,7 +93,10 @@ async function readParams(
   if (jobIsDone(events)) return undefined;
   if (ref.call > 0) {
     const request = await laterAgentRequest(client, events, ref.call);
-    return request ? agentParams(tools, request, request.model.model) : undefined;
+    // Batch-lane jobs keep their messages inline (no transcript by reference).
+    return request
+      ? agentParams(tools, request, request.messages ?? [], request.model.model)
+      : undefined;
   }
   const payload = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
   if (!payload) return undefined;
@@ -102,5 +105,7 @@ async function readParams(
     return input ? chatParams(input, input.model.model) : undefined;
   }
   const input = await decodeRawPayload<AgentJobInput>(client, payload);
-  return input ? agentParams(tools, firstAgentRequest(input), input.model.model) : undefined;
+  if (!input) return undefined;
+  const first = firstAgentRequest(input);
+  return agentParams(tools, first, first.messages ?? [], input.model.model);
 }

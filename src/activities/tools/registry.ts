@@ -23,6 +23,8 @@ export interface ToolRegistry {
   definitions(): ToolDefinitionParam[];
   /** Each tool's activity policy, defaults filled in (the API puts them in the workflow input). */
   policies(defaults: ToolPolicy): Record<string, ToolPolicy>;
+  /** Tools whose calls wait for a human decision by default (`requiresApproval`). */
+  approvalDefaults(): string[];
 }
 
 /** Builds a registry; tool names must be unique. */
@@ -33,6 +35,9 @@ export function createToolRegistry(tools: readonly AgentTool[] = DEFAULT_TOOLS):
     byName.set(tool.name, tool);
   }
   const definitions = tools.map((tool): ToolDefinitionParam => {
+    if (tool.inputJsonSchema) {
+      return { name: tool.name, description: tool.description, input_schema: tool.inputJsonSchema };
+    }
     const { $schema: _ignored, ...schema } = z.toJSONSchema(tool.inputSchema, { io: 'input' });
     return {
       name: tool.name,
@@ -46,5 +51,6 @@ export function createToolRegistry(tools: readonly AgentTool[] = DEFAULT_TOOLS):
     definitions: () => definitions,
     policies: (defaults) =>
       Object.fromEntries(tools.map((tool) => [tool.name, { ...defaults, ...tool.policy }])),
+    approvalDefaults: () => tools.filter((tool) => tool.requiresApproval).map((tool) => tool.name),
   };
 }

@@ -5,6 +5,8 @@ import type { ToolPolicy } from '../../shared';
 export interface ToolContext {
   /** Aborted when the job is cancelled or the attempt times out: pass it to any I/O. */
   signal: AbortSignal;
+  /** Tells Temporal the call is alive; a long call that heartbeats learns of cancellation. */
+  heartbeat?: () => void;
 }
 
 /**
@@ -26,7 +28,17 @@ export interface AgentTool<S extends z.ZodType = z.ZodType> {
   name: string;
   description: string;
   inputSchema: S;
+  /**
+   * JSON Schema sent to the model instead of one generated from `inputSchema`: for tools whose
+   * schema comes from elsewhere (an MCP server's `tools/list`).
+   */
+  inputJsonSchema?: { type: 'object'; [key: string]: unknown };
   policy?: Partial<ToolPolicy>;
+  /**
+   * Calls of this tool wait for a human decision by default (docs/approvals.md); the operator
+   * can add tools with TOOLS_REQUIRING_APPROVAL and a request with `require_approval`.
+   */
+  requiresApproval?: boolean;
   run(input: z.output<S>, ctx: ToolContext): Promise<string> | string;
 }
 

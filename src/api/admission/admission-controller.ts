@@ -12,6 +12,7 @@ import { HttpError } from '../http-error';
 import { settleWithin, type Deadline } from '../request-deadline';
 import type { StartLimiter, StartLimiterState, StartOutcome } from './start-limiter';
 import { describeTaskQueueLoad, type TaskQueueLoad } from './task-queue-stats';
+import { createCostBudget } from '../../usage/cost-budget';
 import { createTokenBudget } from '../../usage/token-budget';
 import type { UsageReader } from '../../usage/types';
 
@@ -29,7 +30,8 @@ export interface AdmissionSnapshot {
 }
 
 /** Why a submission was refused (a metric label). */
-export type RefusalReason = 'overloaded' | 'start_limit' | 'user_cap' | 'token_budget';
+export type RefusalReason =
+  'overloaded' | 'start_limit' | 'user_cap' | 'token_budget' | 'cost_budget';
 
 /** Decides whether a submission may start a job. */
 export interface AdmissionController {
@@ -124,6 +126,16 @@ export function createAdmissionController(deps: AdmissionDeps): AdmissionControl
           usage: deps.usage,
           logger,
           dailyTokens: scheduling.userDailyTokenBudget,
+          cacheMs: scheduling.admissionCacheMs,
+        })
+      : undefined;
+  const costBudget =
+    scheduling.userDailyCostBudgetUsd > 0
+      ? createCostBudget({
+          usage: deps.usage,
+          logger,
+          dailyUsd: scheduling.userDailyCostBudgetUsd,
+          prices: config.observability.prices,
           cacheMs: scheduling.admissionCacheMs,
         })
       : undefined;
@@ -270,6 +282,14 @@ export function createAdmissionController(deps: AdmissionDeps): AdmissionControl
           await settleWithin(deadline, budget.check(userId));
         } catch (err) {
           if (err instanceof HttpError && err.status === 429) deps.onRefused?.('token_budget');
+          throw err;
+        }
+      }
+      if (costBudget) {
+        try {
+          await settleWithin(deadline, costBudget.check(userId));
+        } catch (err) {
+          if (err instanceof HttpError && err.status === 429) deps.onRefused?.('cost_budget');
           throw err;
         }
       }

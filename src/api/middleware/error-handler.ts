@@ -54,6 +54,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
         error: httpError.code,
         message: httpError.message,
         ...(httpError.details ? { details: httpError.details } : {}),
+        ...(httpError instanceof HttpError ? httpError.extra : {}),
       });
       return;
     }

@@ -12,6 +12,7 @@ import { isFinalStatus, waitForJob } from '../wait-for-job';
 import { requireJson } from '../middleware/require-json';
 import { chatHeadersSchema, chatRequestSchema, jobIdParamsSchema, type JobView } from '../schemas';
 import { parseOrThrow } from '../validate';
+import { webhookUrlProblem } from '../../webhooks/url-guard';
 
 /** Dependencies of the chat routes. */
 export interface ChatRoutesDeps {
@@ -25,6 +26,8 @@ export interface ChatRoutesDeps {
   metrics?: ApiMetrics;
   /** Conversations and tool-using jobs are enabled (otherwise those requests get 501). */
   agentFeatures: boolean;
+  /** The registry's tool names, which `require_approval` may name. */
+  toolNames?: string[];
 }
 
 /** `POST /chat` and `GET /chat/:job_id`: the contract of the replaced Redis-queue design. */
@@ -35,6 +38,7 @@ export function chatRoutes({
   findJob,
   metrics,
   agentFeatures,
+  toolNames = [],
 }: ChatRoutesDeps): Router {
   const router = Router();
   const jsonBody = express.json({ limit: config.http.maxBodyBytes, strict: true });
@@ -72,6 +76,17 @@ export function chatRoutes({
         { field: 'max_tokens', message: `must be at most ${config.claude.model.maxTokens}` },
       ]);
     }
+    // SSRF guard: only URLs under the operator's prefixes (checked again when delivering).
+    const callbackProblem =
+      body.callback_url !== undefined
+        ? webhookUrlProblem(body.callback_url, config.webhooks.allowedUrlPrefixes)
+        : undefined;
+    if (callbackProblem) {
+      throw HttpError.validation([{ field: 'callback_url', message: callbackProblem }]);
+    }
+    if (body.on_busy !== undefined && body.conversation_id === undefined) {
+      throw HttpError.validation([{ field: 'on_busy', message: 'requires conversation_id' }]);
+    }
     // Conversations and tool use run as agent workflows; a plain message stays the single-call
     // chat job of the original contract.
     const kind: JobKind =
@@ -85,6 +100,7 @@ export function chatRoutes({
         { field: 'lane', message: 'the batch lane takes plain and agent jobs, not conversations' },
       ]);
     }
+    checkRequireApproval(body.require_approval, kind, toolNames);
     const priority = body.priority ?? DEFAULT_PRIORITY;
     const submission: Submission = {
       ...(body.lane === 'batch' ? { lane: 'batch' as const } : {}),
@@ -103,9 +119,18 @@ export function chatRoutes({
         ...(body.model !== undefined ? { model: body.model } : {}),
         ...(body.max_tokens !== undefined ? { maxTokens: body.max_tokens } : {}),
       },
+      ...(body.max_cost_usd !== undefined ? { maxCostUsd: body.max_cost_usd } : {}),
       ...(kind === 'turn'
-        ? { conversation: { id: body.conversation_id!, tools: body.tools ?? true } }
+        ? {
+            conversation: {
+              id: body.conversation_id!,
+              tools: body.tools ?? true,
+              ...(body.on_busy !== undefined ? { onBusy: body.on_busy } : {}),
+            },
+          }
         : {}),
+      ...(body.require_approval !== undefined ? { requireApproval: body.require_approval } : {}),
+      ...(body.callback_url !== undefined ? { callbackUrl: body.callback_url } : {}),
     };
     // Admission, idempotency and the start: a refused request starts nothing.
     const { jobId, submittedAt, created } = await submitter.submit(submission, deadline);
@@ -164,4 +189,28 @@ export function chatRoutes({
   });
 
   return router;
+}
+
+/** `require_approval` names registry tools, and only jobs that may call tools carry it. */
+function checkRequireApproval(
+  requested: boolean | string[] | undefined,
+  kind: JobKind,
+  toolNames: string[],
+): void {
+  if (requested === undefined) return;
+  if (kind === 'chat') {
+    throw HttpError.validation([
+      { field: 'require_approval', message: 'needs tools: true or a conversation_id' },
+    ]);
+  }
+  if (!Array.isArray(requested)) return;
+  const unknown = requested.findIndex((name) => !toolNames.includes(name));
+  if (unknown >= 0) {
+    throw HttpError.validation([
+      {
+        field: `require_approval.${unknown}`,
+        message: `unknown tool; one of: ${toolNames.join(', ')}`,
+      },
+    ]);
+  }
 }

@@ -1,12 +1,15 @@
 import { Router } from 'express';
 import type { AppConfig } from '../../config';
 import type { AdmissionController } from '../admission/admission-controller';
+import type { ApprovalService } from '../approval-service';
 import { deadlineIn } from '../request-deadline';
 
 /** Dependencies of the queue routes. */
 export interface QueueRoutesDeps {
   admission: AdmissionController;
   config: AppConfig;
+  /** Counts jobs waiting for a human decision (a cached visibility count); absent = not shown. */
+  approvals?: Pick<ApprovalService, 'awaitingCount'>;
 }
 
 /**
@@ -16,10 +19,14 @@ export interface QueueRoutesDeps {
  * admission uses, so polling it costs Temporal nothing extra. When Temporal could not be read it
  * answers 503 with Retry-After, like every endpoint, rather than old numbers.
  */
-export function queueRoutes({ admission, config }: QueueRoutesDeps): Router {
+export function queueRoutes({ admission, config, approvals }: QueueRoutesDeps): Router {
   const router = Router();
   router.get('/queues', async (_req, res) => {
-    const snapshot = await admission.snapshot(deadlineIn(config.http.temporalRpcTimeoutMs));
+    const deadline = deadlineIn(config.http.temporalRpcTimeoutMs);
+    const [snapshot, awaitingApproval] = await Promise.all([
+      admission.snapshot(deadline),
+      approvals?.awaitingCount(deadline),
+    ]);
     res.json({
       sampled_at: snapshot.sampledAt,
       task_queues: snapshot.queues.map((queue) => ({
@@ -49,6 +56,8 @@ export function queueRoutes({ admission, config }: QueueRoutesDeps): Router {
         claude_cooldown_rps: config.scheduling.claudeCooldownRps,
         max_concurrent_claude_calls_per_worker: config.worker.maxConcurrentClaudeCalls,
       },
+      // Jobs waiting for a human decision on a tool call (null until first counted).
+      ...(approvals ? { awaiting_approval: awaitingApproval ?? null } : {}),
     });
   });
   return router;
