@@ -116,7 +116,7 @@ async function callMessages(
 }
 
 /** The Messages API request of one agent call: system, transcript and tools, cache-marked. */
-function agentParams(
+export function agentParams(
   registry: ToolRegistry,
   input: CallClaudeAgentInput,
   messages: AgentMessage[],

@@ -1,4 +1,5 @@
 /** Sandbox-safe job types shared by the API, the workflows and the activities. */
+import type { BatchInfo, BatchLaneSettings } from './batch';
 import type { WebhookSettings } from './webhook';
 
 /** Lifecycle of a chat job as clients see it. */
@@ -110,6 +111,10 @@ export interface ChatJobInput {
    * absent, and older inputs keep their reporting step.
    */
   usageByActivity?: boolean;
+  /** `batch`: the model call goes through the Message Batches lane (absent: interactive). */
+  lane?: 'batch';
+  /** Settings of the batch lane (batch jobs only). */
+  batch?: BatchLaneSettings;
   /** Completion webhook (absent: none; the job's commands are exactly those of a job without). */
   webhook?: WebhookSettings;
 }
@@ -166,4 +171,10 @@ export interface ChatJobState {
   truncated?: boolean;
   /** True when Claude was overloaded and the configured fallback model answered. */
   fallback?: boolean;
+  /** `batch` for jobs submitted to the batch lane (absent: interactive). */
+  lane?: 'batch';
+  /** Batch jobs: the batch that answered (priced at the batch discount). */
+  batchId?: string;
+  /** Batch jobs still waiting: where their request is (filled in by the API, not the workflow). */
+  batch?: BatchInfo;
 }

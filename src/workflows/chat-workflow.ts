@@ -19,6 +19,7 @@ import {
 } from '../shared';
 import { startCompletionWebhook } from './completion-webhook';
 import { claudeCallOptions } from './activity-options';
+import { batchChatCall } from './batch-lane';
 import { WORKFLOW_PATCHES } from './patches';
 import { addUsage, reportUsageLocally } from './usage-reporting';
 
@@ -57,14 +58,17 @@ export async function chatWorkflow(input: ChatJobInput): Promise<ChatJobState> {
   );
 
   try {
-    const result = await callClaude({
-      jobId: input.jobId,
-      userId: input.userId,
-      message: input.message,
-      model: input.model,
-      // The activity commits the call's usage before it completes: nothing to report here.
-      ...(input.usageByActivity ? { recordUsage: true } : {}),
-    });
+    const call = () =>
+      callClaude({
+        jobId: input.jobId,
+        userId: input.userId,
+        message: input.message,
+        model: input.model,
+        // The activity commits the call's usage before it completes: nothing to report here.
+        ...(input.usageByActivity ? { recordUsage: true } : {}),
+      });
+    // The batch lane (docs/batch-lane.md) only for jobs submitted to it: others are unchanged.
+    const result = input.lane === 'batch' ? await batchChatCall(input, state, call) : await call();
     state.status = 'completed';
     state.response = result.text;
     state.model = result.model;
