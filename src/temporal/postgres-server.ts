@@ -16,6 +16,8 @@ export const POSTGRES_SERVER_DYNAMIC_CONFIG = path.join(
 
 /** temporal.api.enums.v1.IndexedValueType of the search attribute types we register. */
 const INDEXED_VALUE_TYPES: Record<string, number> = { Keyword: 2, Int: 3, Bool: 5 };
+/** A literal of each type for the visibility query that waits until the attributes are known. */
+const PROBE_VALUES: Record<string, string> = { Int: '0', Bool: 'false' };
 
 /** Options of {@link startPostgresTemporalServer}. */
 export interface PostgresServerOptions {
@@ -205,7 +207,7 @@ async function prepareNamespace(
     // visibility query naming them succeeds only once that cache knows them.
     if (searchAttributes.length > 0) {
       const query = searchAttributes
-        .map(({ name, type }) => `${name} = ${type === 'Int' ? '0' : "'probe'"}`)
+        .map(({ name, type }) => `${name} = ${PROBE_VALUES[type] ?? "'probe'"}`)
         .join(' AND ');
       await retryWhile(
         () => true,
