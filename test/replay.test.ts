@@ -8,7 +8,6 @@ import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { AGENT_SCENARIO_NAMES, V6_SCENARIO_NAMES } from '../src/bin/agent-fixture-scenarios';
-import { BATCH_SCENARIO_NAMES } from '../src/bin/batch-fixture-scenarios';
 import { TRANSCRIPT_SCENARIO_NAMES } from '../src/bin/transcript-fixture-scenarios';
 import { APPROVAL_SCENARIO_NAMES } from '../src/bin/approval-fixture-scenarios';
 import { COST_CAP_SCENARIO_NAMES } from '../src/bin/cost-cap-fixture-scenarios';
@@ -68,11 +67,6 @@ it('has recorded fixtures of the final v6 code, a failed agent job and the rate 
       fixturesOf([...CHAT_SCENARIOS, ...AGENT_SCENARIO_NAMES, ...V6_SCENARIO_NAMES], 'v6'),
     ),
   );
-});
-
-it('has recorded fixtures of the batch lane: a batch job and its collector', () => {
-  // v7: `lane: "batch"` jobs wait for their result signal; the per-model collector workflow.
-  expect(fixtureFiles).toEqual(expect.arrayContaining(fixturesOf(BATCH_SCENARIO_NAMES, 'v7')));
 });
 
 it('has recorded fixtures of an agent job keeping its transcript by reference', () => {

@@ -116,7 +116,7 @@ async function callMessages(
 }
 
 /** The Messages API request of one agent call: system, transcript and tools, cache-marked. */
-export function agentParams(
+function agentParams(
   registry: ToolRegistry,
   input: CallClaudeAgentInput,
   messages: AgentMessage[],

@@ -1,4 +1,3 @@
-import type Anthropic from '@anthropic-ai/sdk';
 import type { ClaudeCallResult, ModelSettings } from '../shared';
 import { runModelCall, type ModelCallDeps } from './model-call';
 
@@ -37,7 +36,12 @@ export function createCallClaude(deps: CallClaudeDeps) {
       cacheCountsAlways: false,
       // The user's text may be personal data: only at debug level, never by default.
       debug: { message: input.message },
-      params: (model) => chatParams(input, model),
+      params: (model) => ({
+        model,
+        max_tokens: input.model.maxTokens,
+        ...(input.model.system ? { system: input.model.system } : {}),
+        messages: [{ role: 'user', content: input.message }],
+      }),
     });
     return {
       text: content.map((block) => (block.type === 'text' ? block.text : '')).join(''),
@@ -45,18 +49,5 @@ export function createCallClaude(deps: CallClaudeDeps) {
       ...(truncated ? { truncated } : {}),
       ...(fallback ? { fallback: true } : {}),
     };
-  };
-}
-
-/** The Messages API request of a plain chat job (also sent as a batch request). */
-export function chatParams(
-  input: Pick<CallClaudeInput, 'message' | 'model'>,
-  model: string,
-): Anthropic.MessageStreamParams {
-  return {
-    model,
-    max_tokens: input.model.maxTokens,
-    ...(input.model.system ? { system: input.model.system } : {}),
-    messages: [{ role: 'user', content: input.message }],
   };
 }

@@ -1,4 +1,3 @@
-import { createBatchActivities } from './batches';
 import { createCallClaude, type CallClaudeDeps } from './call-claude';
 import { createCallClaudeAgent } from './call-claude-agent';
 import { createRunTool } from './run-tool';
@@ -25,7 +24,6 @@ export function createActivities(deps: ActivityDeps) {
   return {
     callClaude: createCallClaude(deps),
     callClaudeAgent: createCallClaudeAgent({ ...deps, tools }),
-    ...createBatchActivities({ ...deps, tools }),
     runTool: createRunTool({
       tools,
       logger: deps.logger,

@@ -106,7 +106,7 @@ export interface ModelCallProgress extends OverloadState {
 }
 
 /** Claude's usage in our shape. */
-export function tokenUsage(usage: Anthropic.Usage, cacheCountsAlways: boolean): TokenUsage {
+function tokenUsage(usage: Anthropic.Usage, cacheCountsAlways: boolean): TokenUsage {
   const creation = usage.cache_creation_input_tokens ?? (cacheCountsAlways ? 0 : null);
   const read = usage.cache_read_input_tokens ?? (cacheCountsAlways ? 0 : null);
   return {
@@ -118,7 +118,7 @@ export function tokenUsage(usage: Anthropic.Usage, cacheCountsAlways: boolean): 
 }
 
 /** The reply's text and tool_use blocks, text cut to `budget` characters in total. */
-export function keptContent(
+function keptContent(
   final: Anthropic.Message,
   budget: number,
 ): { content: AgentContentBlock[]; chars: number; truncated: boolean } {

@@ -17,8 +17,6 @@ export type JobBase = Pick<
 > & {
   /** The job's own deadline in milliseconds (already capped by configuration). */
   deadlineMs?: number;
-  /** `batch`: the Message Batches lane (absent: interactive). */
-  lane?: 'batch';
   /** Agent jobs and turns: `max_cost_usd`. */
   maxCostUsd?: number;
   /** `callback_url`, already checked against the allowed prefixes. */
@@ -58,8 +56,6 @@ function commonInput(base: JobBase, config: AppConfig) {
       deadlineMs: base.deadlineMs ?? config.claude.policy.deadlineMs,
     },
     activityTaskQueue: config.taskQueues.activities,
-    // Only batch jobs carry the lane: interactive inputs (and their replays) are unchanged.
-    ...(base.lane === 'batch' ? { lane: 'batch' as const, batch: config.batch } : {}),
     ...webhookInput(base.callbackUrl, config),
   };
 }

@@ -14,7 +14,6 @@ import {
   AGENT_WORKFLOW_TYPE,
   CHAT_WORKFLOW_TYPE,
   FailureType,
-  batchInfoQuery,
   SEARCH_ATTRIBUTES,
   getJobStatusQuery,
   type ChatJobState,
@@ -172,11 +171,7 @@ export function createJobService(deps: JobServiceDeps): JobService {
     if (description.status.name === 'RUNNING') {
       const view = await withWebhook(
         toJobView(
-          await withBatchInfo(
-            await runningState(handle, description, stateFromMemo(jobId, memo), deadline),
-            memo,
-            deadline,
-          ),
+          await runningState(handle, description, stateFromMemo(jobId, memo), deadline),
           config.observability.prices,
         ),
         memo,
@@ -221,35 +216,6 @@ export function createJobService(deps: JobServiceDeps): JobService {
         'status query unavailable',
       );
       return undefined;
-    }
-  }
-
-  /**
-   * A waiting batch job: where its request is, asked of its model's collector (one query, for
-   * batch jobs only; the job's own history holds nothing about it).
-   */
-  async function withBatchInfo(
-    state: ChatJobState,
-    memo: JobMemo,
-    deadline: Deadline,
-  ): Promise<ChatJobState> {
-    const collector = memo.batch_collector;
-    if (state.lane !== 'batch' || collector === undefined || isFinalStatus(state.status)) {
-      return state;
-    }
-    try {
-      const info = await callWithin(
-        client,
-        capDeadline(deadline, config.http.statusQueryTimeoutMs),
-        () => client.workflow.getHandle(collector).query(batchInfoQuery, state.jobId),
-      );
-      return info ? { ...state, batch: info } : state;
-    } catch (err) {
-      deps.logger.debug(
-        { job_id: state.jobId, err: (err as Error).message },
-        'batch info unavailable',
-      );
-      return state;
     }
   }
 

@@ -2,13 +2,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Logger } from 'pino';
-import { enqueueBatchRef } from '../activities/batches/enqueue';
 import type { ToolRegistry } from '../activities/tools/registry';
 import type { AppConfig } from '../config';
 import {
   AGENT_WORKFLOW_TYPE,
   CHAT_WORKFLOW_TYPE,
-  batchCollectorWorkflowId,
   conversationJobId,
   conversationWorkflowId,
   toTemporalPriority,
@@ -51,8 +49,6 @@ export interface Submission {
   maxCostUsd?: number;
   /** Conversation turns only: which conversation, and whether the turn may use tools. */
   conversation?: { id: string; tools: boolean; onBusy?: OnBusyPolicy };
-  /** `batch`: the Message Batches lane (absent: interactive). */
-  lane?: 'batch';
   /** `require_approval` of the request (agent jobs and turns; names checked by the route). */
   requireApproval?: boolean | string[];
   /** `callback_url`, already checked against the allowed prefixes. */
@@ -110,7 +106,6 @@ export function requestFingerprint(submission: Submission): string {
   if (submission.requested?.maxTokens !== undefined) {
     fields.push(['max_tokens', submission.requested.maxTokens]);
   }
-  if (submission.lane === 'batch') fields.push(['lane', 'batch']);
   if (submission.requireApproval !== undefined) {
     fields.push(['require_approval', submission.requireApproval]);
   }
@@ -196,9 +191,6 @@ export function createJobSubmitter(deps: JobSubmitterDeps): JobSubmitter {
       priority: base.priority,
       submitted_at: base.submittedAt,
       request_hash: fingerprint,
-      ...(base.lane === 'batch'
-        ? { lane: 'batch' as const, batch_collector: batchCollectorWorkflowId(base.model.model) }
-        : {}),
       ...(base.callbackUrl !== undefined ? { webhook: true as const } : {}),
     };
     try {
@@ -222,45 +214,11 @@ export function createJobSubmitter(deps: JobSubmitterDeps): JobSubmitter {
       );
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError && submission.idempotencyKey) {
-        const existing = await existingJob(base.jobId, fingerprint, deadline);
-        // A retry re-sends the reference in case the first attempt stopped before it: harmless.
-        if (base.lane === 'batch') await enqueueFirstCall(submission.kind, base, deadline);
-        return existing;
+        return existingJob(base.jobId, fingerprint, deadline);
       }
       throw err;
     }
-    if (base.lane === 'batch') await enqueueFirstCall(submission.kind, base, deadline);
     return { jobId: base.jobId, submittedAt: base.submittedAt, created: true };
-  }
-
-  /**
-   * Batch lane: hands the job's first model call to its model's collector (one signal, started
-   * with the collector if none runs), so the job's own history gains nothing for it.
-   */
-  async function enqueueFirstCall(
-    kind: 'chat' | 'agent',
-    base: JobBase,
-    deadline: Deadline,
-  ): Promise<void> {
-    await callWithin(client, deadline, () =>
-      enqueueBatchRef(
-        client,
-        {
-          model: base.model.model,
-          settings: config.batch,
-          activityTaskQueue: config.taskQueues.activities,
-        },
-        {
-          jobId: base.jobId,
-          userId: base.userId,
-          call: 0,
-          kind,
-          ...(kind === 'agent' || config.observability.usageLedgerChatJobs
-            ? { recordUsage: true }
-            : {}),
-        },
-      ),
-    );
   }
 
   /** An idempotent retry: the same key and body return the original job; another body is a 409. */
@@ -329,7 +287,6 @@ export function createJobSubmitter(deps: JobSubmitterDeps): JobSubmitter {
       submittedAt: new Date().toISOString(),
       model: submission.model,
       deadlineMs: submission.deadlineMs,
-      ...(submission.lane === 'batch' ? { lane: 'batch' as const } : {}),
       ...(submission.maxCostUsd !== undefined ? { maxCostUsd: submission.maxCostUsd } : {}),
       ...(submission.callbackUrl !== undefined ? { callbackUrl: submission.callbackUrl } : {}),
     };

@@ -10,10 +10,6 @@ export interface JobMemo {
   submitted_at: string;
   /** Fingerprint of the request body, to detect an Idempotency-Key reused with another body. */
   request_hash?: string;
-  /** `batch` for jobs of the Message Batches lane. */
-  lane?: 'batch';
-  /** Batch jobs: the workflow id of their model's collector (asked where the request is). */
-  batch_collector?: string;
   /** Set when the job has a completion webhook: GET then reads its delivery's status. */
   webhook?: true;
 }
@@ -24,9 +20,7 @@ function toStepView(
   prices: PriceTable | undefined,
 ): NonNullable<JobView['steps']>[number] {
   if (step.type === 'model_call') {
-    const cost = prices
-      ? estimateCostUsd(prices, step.model, step.usage, { batch: step.batchId !== undefined })
-      : undefined;
+    const cost = prices ? estimateCostUsd(prices, step.model, step.usage) : undefined;
     return {
       type: 'model_call',
       call: step.call,
@@ -68,17 +62,13 @@ function jobCost(state: ChatJobState, prices: PriceTable): number | undefined {
     let total = 0;
     for (const step of steps) {
       if (step.type !== 'model_call') continue;
-      const cost = estimateCostUsd(prices, step.model, step.usage, {
-        batch: step.batchId !== undefined,
-      });
+      const cost = estimateCostUsd(prices, step.model, step.usage);
       if (cost === undefined) return undefined;
       total += cost;
     }
     return total;
   }
-  return state.usage && state.model
-    ? estimateCostUsd(prices, state.model, state.usage, { batch: state.batchId !== undefined })
-    : undefined;
+  return state.usage && state.model ? estimateCostUsd(prices, state.model, state.usage) : undefined;
 }
 
 /**
@@ -107,8 +97,6 @@ export function toJobView(state: ChatJobState, prices?: PriceTable): JobView {
       ? { stop_reason: state.stopReason }
       : {}),
     ...(cost !== undefined ? { cost_usd: cost } : {}),
-    ...(state.lane ? { lane: state.lane } : {}),
-    ...batchView(state),
     ...(agent.conversationId !== undefined ? { conversation_id: agent.conversationId } : {}),
     ...(agent.turn !== undefined ? { turn: agent.turn } : {}),
     ...(agent.steps ? { steps: agent.steps.map((step) => toStepView(step, prices)) } : {}),
@@ -116,20 +104,6 @@ export function toJobView(state: ChatJobState, prices?: PriceTable): JobView {
       ? { pending_approvals: agent.pendingApprovals.map(toPendingApprovalView) }
       : {}),
   };
-}
-
-/** Batch jobs: the batch holding the request while it waits, or the one that answered. */
-function batchView(state: ChatJobState): Pick<JobView, 'batch'> {
-  if (state.batch) {
-    return {
-      batch: {
-        ...(state.batch.id !== undefined ? { id: state.batch.id } : {}),
-        status: state.batch.status,
-        ...(state.batch.submittedAt !== undefined ? { submitted_at: state.batch.submittedAt } : {}),
-      },
-    };
-  }
-  return state.batchId ? { batch: { id: state.batchId, status: 'ended' } } : {};
 }
 
 /** A minimal state from the memo, for when the workflow itself cannot be asked. */
@@ -141,6 +115,5 @@ export function stateFromMemo(jobId: string, memo: JobMemo): ChatJobState {
     priority: memo.priority,
     submittedAt: memo.submitted_at,
     attempts: 0,
-    ...(memo.lane ? { lane: memo.lane } : {}),
   };
 }

@@ -59,10 +59,6 @@ export const chatRequestSchema = z
           'Append the message to this conversation of the user (created on first use); its turns are answered one at a time, in order',
         example: 'trip-planning',
       }),
-    lane: z.enum(['interactive', 'batch']).optional().openapi({
-      description:
-        '`batch`: the model calls go through the Message Batches API at half the price, answered within minutes to hours (docs/batch-lane.md). Default `interactive`',
-    }),
     max_cost_usd: z.number().positive().optional().openapi({
       description:
         'Agent jobs and conversation turns: stop before a model call whose worst case (estimated input plus max_tokens output, at the price table\'s prices) would take the job\'s cost past this many US dollars; the job then ends with stop_reason "cost_cap" and its text so far, or fails with CostCapExceeded when it has none. Ignored by plain chat jobs',
@@ -171,21 +167,6 @@ export const jobViewSchema = z
       .number()
       .optional()
       .openapi({ description: 'Estimated cost from the price table (absent for unpriced models)' }),
-    lane: z
-      .enum(['interactive', 'batch'])
-      .optional()
-      .openapi({ description: 'How the model calls are made (absent: interactive)' }),
-    batch: z
-      .object({
-        id: z.string().optional(),
-        status: z.enum(['collecting', 'in_progress', 'ended']),
-        submitted_at: z.string().optional().openapi({ format: 'date-time' }),
-      })
-      .optional()
-      .openapi({
-        description:
-          'Batch jobs: the Message Batch holding the request (`collecting` until it is sent)',
-      }),
     conversation_id: z.string().optional(),
     turn: z.number().int().optional(),
     steps: z

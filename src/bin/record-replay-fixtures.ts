@@ -24,11 +24,6 @@ import {
   V6_SCENARIO_NAMES,
   recordAgentScenarios,
 } from './agent-fixture-scenarios';
-import {
-  BATCH_FIXTURE_ENV,
-  BATCH_SCENARIO_NAMES,
-  recordBatchScenarios,
-} from './batch-fixture-scenarios';
 import { APPROVAL_SCENARIO_NAMES, recordApprovalScenarios } from './approval-fixture-scenarios';
 import { COST_CAP_SCENARIO_NAMES, recordCostCapScenarios } from './cost-cap-fixture-scenarios';
 import { exitOnStartupError } from './startup-error';
@@ -107,7 +102,6 @@ async function main(): Promise<void> {
     ...SCENARIOS.map((s) => s.name),
     ...AGENT_SCENARIO_NAMES,
     ...V6_SCENARIO_NAMES,
-    ...BATCH_SCENARIO_NAMES,
     ...TRANSCRIPT_SCENARIO_NAMES,
     ...APPROVAL_SCENARIO_NAMES,
     ...COST_CAP_SCENARIO_NAMES,
@@ -139,7 +133,6 @@ async function main(): Promise<void> {
     ANTHROPIC_BASE_URL: fake.url,
     CLAUDE_INITIAL_RETRY_MS: '100',
     ...AGENT_FIXTURE_ENV,
-    ...BATCH_FIXTURE_ENV,
     ...receiver.env,
   });
   const connection = await Connection.connect({ address: server.address });
@@ -220,7 +213,6 @@ async function main(): Promise<void> {
       );
     };
     await recordAgentScenarios(client, config, save);
-    await recordBatchScenarios(client, config, save);
     await recordTranscriptScenarios(client, config, save);
     await recordApprovalScenarios(client, config, save);
     await recordCostCapScenarios(client, config, save);

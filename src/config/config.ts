@@ -8,7 +8,7 @@ import {
   type PayloadEncryptionConfig,
 } from '../security/payload-encryption-config';
 import { DEFAULT_PRICE_TABLE, type PriceTable } from '../observability/price-table';
-import type { BatchLaneSettings, ClaudeCallPolicy, ModelSettings } from '../shared';
+import type { ClaudeCallPolicy, ModelSettings } from '../shared';
 import type { McpServerSettings } from '../mcp/mcp-settings';
 import { transcriptConfig, type TranscriptConfig } from './transcript-config';
 import type { TokenLimitSettings } from '../activities/token-rate-limiter';
@@ -120,8 +120,6 @@ export interface AppConfig {
     /** Fairness weight per user (or tier); others weigh 1. */
     fairnessWeights: Record<string, number>;
   };
-  /** The Message Batches lane (docs/batch-lane.md), carried in batch jobs' inputs. */
-  batch: BatchLaneSettings;
   /** Tool loop, conversations, prompt caching, wait-for-result and live streaming. */
   agent: {
     maxSteps: number;
@@ -388,16 +386,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       userDailyTokenBudget: e.USER_DAILY_TOKEN_BUDGET,
       userDailyCostBudgetUsd: e.USER_DAILY_COST_BUDGET_USD,
       fairnessWeights: e.FAIRNESS_WEIGHTS_JSON ?? {},
-    },
-    batch: {
-      collectorTaskQueue: e.WORKFLOW_TASK_QUEUE,
-      maxRequests: e.BATCH_MAX_REQUESTS,
-      maxWaitMs: e.BATCH_MAX_WAIT_MS,
-      pollInitialMs: e.BATCH_POLL_INITIAL_MS,
-      pollMaxMs: Math.max(e.BATCH_POLL_MAX_MS, e.BATCH_POLL_INITIAL_MS),
-      expired: e.BATCH_EXPIRED,
-      maxAttempts: e.BATCH_MAX_ATTEMPTS,
-      historyEvents: e.BATCH_COLLECTOR_HISTORY_EVENTS,
     },
     agent: {
       maxSteps: e.AGENT_MAX_STEPS,

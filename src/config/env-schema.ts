@@ -194,15 +194,6 @@ export const envSchema = z.object({
   STREAM_SECRET_FILE: z.string().min(1).optional(),
   SSE_POLL_INTERVAL_MS: int(50, 10_000).default(250),
 
-  // Message Batches lane (docs/batch-lane.md): jobs submitted with `lane: "batch"`.
-  BATCH_MAX_REQUESTS: int(1, 100_000).default(1_000),
-  BATCH_MAX_WAIT_MS: int(10, 24 * 3_600_000).default(60_000),
-  BATCH_POLL_INITIAL_MS: int(10, 3_600_000).default(10_000),
-  BATCH_POLL_MAX_MS: int(10, 3_600_000).default(300_000),
-  BATCH_EXPIRED: z.enum(['interactive', 'fail']).default('interactive'),
-  BATCH_MAX_ATTEMPTS: int(1, 100).default(3),
-  BATCH_COLLECTOR_HISTORY_EVENTS: int(100, 40_000).default(5_000),
-
   // Payload encryption (Temporal PayloadCodec) and the codec server for the Web UI and CLI.
   /** `kid1:base64key,kid0:base64key`: 32-byte AES keys, the first encrypts, all decrypt. */
   PAYLOAD_ENCRYPTION_KEYS: payloadKeysSchema.optional(),

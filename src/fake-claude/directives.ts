@@ -16,10 +16,6 @@ export interface FakeDirective {
   tool?: string;
   /** Arguments of the forced tool call: a JSON object (to test invalid arguments). */
   toolInput?: Record<string, unknown>;
-  /** Batch requests: the batch takes at least this long to end (the longest request wins). */
-  batchMs?: number;
-  /** Batch requests: this request ends `expired` instead of being processed. */
-  batchExpired?: boolean;
   /**
    * With `tool=`: ask for the tool this many times in a row, one call per model call (a long
    * agent run), before answering. The directive stays in the first message and is read there.
@@ -166,15 +162,6 @@ function applyPair(into: FakeDirective, key: string, value: string): void {
       into.toolInput = parsed as Record<string, unknown>;
       return;
     }
-    case 'batch_ms':
-      into.batchMs = nonNegative(key, value);
-      return;
-    case 'batch_expired':
-      if (value !== 'true' && value !== '1') {
-        throw new DirectiveError('directive batch_expired= must be true or 1');
-      }
-      into.batchExpired = true;
-      return;
     case 'tool_calls': {
       const n = nonNegative(key, value);
       if (!Number.isInteger(n) || n < 1) {
@@ -192,7 +179,7 @@ function applyPair(into: FakeDirective, key: string, value: string): void {
       return;
     default:
       throw new DirectiveError(
-        `unknown directive key ${JSON.stringify(key)} (expected latency_ms, ttft_ms, tps, reply, fail, key, tool, tool_input, tool_calls, batch_ms or batch_expired)`,
+        `unknown directive key ${JSON.stringify(key)} (expected latency_ms, ttft_ms, tps, reply, fail, key, tool, tool_input or tool_calls)`,
       );
   }
 }

@@ -44,8 +44,6 @@ const envSchema = z.object({
   FAKE_CLAUDE_INPUT_TOKENS_PER_MIN: optional(nonNegative),
   FAKE_CLAUDE_OUTPUT_TOKENS_PER_MIN: optional(nonNegative),
   FAKE_CLAUDE_SEED: optional(z.coerce.number().int('must be an integer')),
-  FAKE_CLAUDE_BATCH_MS: optional(nonNegative),
-  FAKE_CLAUDE_BATCH_EXPIRED: z.enum(['true', 'false', '1', '0']).optional(),
 });
 
 /**
@@ -70,11 +68,6 @@ export function fakeClaudeOptionsFromEnv(env: NodeJS.ProcessEnv): FakeClaudeOpti
   if (e.FAKE_CLAUDE_REPLY !== undefined) options.fixedReply = e.FAKE_CLAUDE_REPLY;
   if (e.FAKE_CLAUDE_FAILURES !== undefined) options.failures = e.FAKE_CLAUDE_FAILURES;
   if (e.FAKE_CLAUDE_SEED !== undefined) options.seed = e.FAKE_CLAUDE_SEED;
-  if (e.FAKE_CLAUDE_BATCH_MS !== undefined) options.batchMs = e.FAKE_CLAUDE_BATCH_MS;
-  if (e.FAKE_CLAUDE_BATCH_EXPIRED !== undefined) {
-    options.batchExpired =
-      e.FAKE_CLAUDE_BATCH_EXPIRED === 'true' || e.FAKE_CLAUDE_BATCH_EXPIRED === '1';
-  }
 
   const faultRates: NonNullable<FakeClaudeOptions['faultRates']> = {};
   if (e.FAKE_CLAUDE_RATE_429 !== undefined) faultRates.rateLimited = e.FAKE_CLAUDE_RATE_429;

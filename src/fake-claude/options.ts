@@ -23,8 +23,6 @@ export interface ResolvedOptions {
   seed: number;
   requireApiKey: boolean;
   maxCallLog: number;
-  batchMs: number;
-  batchExpired: boolean;
   recordRequests: boolean;
   rateLimits: FakeRateLimits;
 }
@@ -82,8 +80,6 @@ export function resolveOptions(options: FakeClaudeOptions = {}): ResolvedOptions
     seed,
     requireApiKey: options.requireApiKey ?? true,
     maxCallLog: Math.max(1, Math.floor(maxCallLog)),
-    batchMs: nonNegative('batchMs', options.batchMs, 0),
-    batchExpired: options.batchExpired ?? false,
     recordRequests: options.recordRequests ?? false,
     rateLimits: {
       requestsPerMin: nonNegative('rateLimits.requestsPerMin', limits.requestsPerMin, 0),

@@ -6,7 +6,6 @@ import { type IncomingMessage, type ServerResponse, createServer } from 'node:ht
 import { type AddressInfo, type Socket } from 'node:net';
 
 import { AttemptCounter } from './attempt-counter';
-import { BatchStore } from './batches';
 import { CallLog } from './call-log';
 import { type FakeState, handleMessages, hasApiKey, newCall } from './messages-handler';
 import { RateLimiter } from './rate-limits';
@@ -74,7 +73,6 @@ export async function startFakeClaude(
     random: seededRandom(resolved.seed),
     limiter: new RateLimiter(resolved.rateLimits),
   };
-  const batches = new BatchStore();
   const sockets = new Set<Socket>();
   const inFlight = new Set<AbortController>();
   let sequence = 0;
@@ -82,7 +80,6 @@ export async function startFakeClaude(
   const resetState = (): void => {
     state.log.clear();
     state.attempts.clear();
-    batches.clear();
     state.limiter = new RateLimiter(resolved.rateLimits);
     state.random = seededRandom(resolved.seed);
   };
@@ -114,17 +111,6 @@ export async function startFakeClaude(
       }
       return handleMessages(state, { req, res, signal: controller.signal, sequence: n }, body.body);
     }
-    if (path.startsWith('/v1/messages/batches')) {
-      if (resolved.requireApiKey && !hasApiKey(req)) {
-        return sendError(res, 401, 'authentication_error', 'x-api-key header is required');
-      }
-      const body = method === 'POST' ? await readBody(req) : undefined;
-      if (body && body.kind !== 'ok') {
-        if (body.kind === 'too_large') sendError(res, 413, 'request_too_large', 'Too large');
-        return;
-      }
-      if (batches.route(state, req, res, path, method, body?.body)) return;
-    }
     if (path === '/healthz' && method === 'GET') {
       return sendJson(res, 200, JSON.stringify({ status: 'ok' }));
     }
@@ -137,9 +123,6 @@ export async function startFakeClaude(
           (match === null || call.lastUserText.includes(match)),
       );
       return sendJson(res, 200, JSON.stringify({ calls }));
-    }
-    if (path === '/_fake/batches' && method === 'GET') {
-      return sendJson(res, 200, JSON.stringify({ batches: batches.list() }));
     }
     if (path === '/_fake/reset' && method === 'POST') {
       resetState();
@@ -196,7 +179,6 @@ export async function startFakeClaude(
     calls: () => state.log.list(),
     callsForKey: (key) => state.log.list((call) => call.key === key),
     callsMatching: (text) => state.log.list((call) => call.lastUserText.includes(text)),
-    batches: () => batches.list(),
     reset: resetState,
     close: () => {
       closing ??= new Promise<void>((resolve) => {

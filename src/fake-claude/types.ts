@@ -41,10 +41,6 @@ export interface FakeClaudeOptions {
   requireApiKey?: boolean;
   /** Ring buffer size of the call log. Default 100000. */
   maxCallLog?: number;
-  /** Message Batches: how long a batch takes to end (default 0: it ends at the next look). */
-  batchMs?: number;
-  /** Message Batches: every request of every batch ends `expired` (default false). */
-  batchExpired?: boolean;
   /** Record a digest of each request body in the call log (`request`). Default false. */
   recordRequests?: boolean;
   /**
@@ -105,10 +101,6 @@ export interface FakeCall {
   tools?: string[];
   /** HTTP status sent (0 when no status was sent: reset, hang, or aborted before the headers). */
   status: number;
-  /** Batch requests: the Message Batch it was sent in (absent for `POST /v1/messages`). */
-  batch?: string;
-  /** Batch requests: its `custom_id`. */
-  customId?: string;
   /** The request's digest, when the server records them. */
   request?: FakeRequestDigest;
 }
@@ -125,24 +117,10 @@ export interface FakeClaudeServer {
   callsForKey(key: string): FakeCall[];
   /** Calls whose `lastUserText` includes `text`. */
   callsMatching(text: string): FakeCall[];
-  /** Message Batches created so far, oldest first. */
-  batches(): FakeBatchSummary[];
   /** Clear the call log and the attempt counters (and re-seed the fault PRNG). */
   reset(): void;
   /** Stop listening and destroy every open socket, including hanging requests. */
   close(): Promise<void>;
-}
-
-/** One Message Batch as the fake saw it. */
-export interface FakeBatchSummary {
-  id: string;
-  /** Models named by its requests. */
-  models: string[];
-  requests: number;
-  /** `in_progress`, `canceling` or `ended`, as a retrieve would say now. */
-  status: string;
-  /** True when `cancel` was called. */
-  cancelled: boolean;
 }
 
 /** Where {@link startFakeClaude} listens. */

@@ -74,29 +74,19 @@ export function findModelPrice(table: PriceTable, model: string): ModelPrice | u
   return best === undefined ? undefined : table[best];
 }
 
-/** Price of a Message Batches request relative to the same request made interactively. */
-export const BATCH_PRICE_FACTOR = 0.5;
-
-/**
- * Estimated cost of one call in US dollars, or undefined when the model has no price. With
- * `batch`, the call was answered by a Message Batch: every token at {@link BATCH_PRICE_FACTOR}.
- */
+/** Estimated cost of one call in US dollars, or undefined when the model has no price. */
 export function estimateCostUsd(
   table: PriceTable,
   model: string,
   usage: TokenCounts,
-  options: { batch?: boolean } = {},
 ): number | undefined {
   const p = findModelPrice(table, model);
   if (!p) return undefined;
   const perToken = (perMillion: number) => perMillion / 1_000_000;
-  // Message Batches bill every token class at half the interactive price.
-  const factor = options.batch ? BATCH_PRICE_FACTOR : 1;
   return (
-    factor *
-    (usage.input_tokens * perToken(p.input) +
-      usage.output_tokens * perToken(p.output) +
-      (usage.cache_creation_input_tokens ?? 0) * perToken(p.cacheWrite ?? p.input * 1.25) +
-      (usage.cache_read_input_tokens ?? 0) * perToken(p.cacheRead ?? p.input * 0.1))
+    usage.input_tokens * perToken(p.input) +
+    usage.output_tokens * perToken(p.output) +
+    (usage.cache_creation_input_tokens ?? 0) * perToken(p.cacheWrite ?? p.input * 1.25) +
+    (usage.cache_read_input_tokens ?? 0) * perToken(p.cacheRead ?? p.input * 0.1)
   );
 }

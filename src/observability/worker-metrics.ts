@@ -44,7 +44,7 @@ export interface WorkerMetrics {
   /** Registers a worker whose slot usage is read at scrape time. */
   addSlotSource(source: SlotSource): void;
   /** Records the tokens and estimated cost of one successful call. */
-  recordUsage(model: string, usage: TokenCounts, options?: { batch?: boolean }): void;
+  recordUsage(model: string, usage: TokenCounts): void;
   /** Records one failed attempt by its failure type. */
   recordError(model: string, failureType: string, retryable: boolean): void;
 }
@@ -193,7 +193,7 @@ export function createWorkerMetrics(
     addSlotSource(source) {
       slotSources.push(source);
     },
-    recordUsage(model, usage, usageOptions) {
+    recordUsage(model, usage) {
       metrics.claudeTokens.inc({ model, type: 'input' }, usage.input_tokens);
       metrics.claudeTokens.inc({ model, type: 'output' }, usage.output_tokens);
       if (usage.cache_creation_input_tokens) {
@@ -202,7 +202,7 @@ export function createWorkerMetrics(
       if (usage.cache_read_input_tokens) {
         metrics.claudeTokens.inc({ model, type: 'cache_read' }, usage.cache_read_input_tokens);
       }
-      const cost = estimateCostUsd(options.prices, model, usage, usageOptions);
+      const cost = estimateCostUsd(options.prices, model, usage);
       // An unpriced model still gets a series (at 0) so the dashboard shows it as unpriced.
       metrics.claudeCost.inc({ model }, cost ?? 0);
     },

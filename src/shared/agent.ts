@@ -14,7 +14,6 @@ import type {
   PriorityLevel,
 } from './job';
 import type { ClaudeCallResult, TokenUsage } from './job';
-import type { BatchLaneSettings } from './batch';
 import type { TranscriptMode } from './transcript';
 import type { ApprovalDecisionKind, ApprovalSettings, PendingApproval } from './approvals';
 import type { WebhookSettings } from './webhook';
@@ -144,10 +143,6 @@ export interface AgentJobInput {
    * the ledger workflow from workflow code, exactly as recorded.
    */
   usageByActivity?: boolean;
-  /** `batch`: each model call goes through the Message Batches lane (absent: interactive). */
-  lane?: 'batch';
-  /** Settings of the batch lane (batch jobs only). */
-  batch?: BatchLaneSettings;
   /**
    * The transcript lives in the transcript store, by reference (src/workflows/transcript-ref.ts):
    * model calls load it there and tool outputs are written there, so the history holds previews.
@@ -180,8 +175,6 @@ export interface ModelCallStep {
   durationMs: number;
   /** Tool calls the model asked for in this step. */
   toolUses: number;
-  /** The batch that answered this call (priced at the batch discount). */
-  batchId?: string;
   /** Length of the step's full text when `text` is a preview (transcript by reference). */
   textChars?: number;
   /** `text` is a preview of a longer text (its full text is in the transcript store). */
@@ -233,8 +226,6 @@ export interface AgentJobState extends ChatJobState {
 /** What `callClaudeAgent` returns: one model call of the tool loop (content blocks, not text). */
 export interface ClaudeAgentCallResult extends Omit<ClaudeCallResult, 'text' | 'fallback'> {
   content: AgentContentBlock[];
-  /** Batch lane: the Message Batch that answered the call. */
-  batchId?: string;
   /** The call's cost in US dollars (only when the job has a cost cap; absent if unpriced). */
   costUsd?: number;
   /** The call was not made: its worst case would take the job past its cost cap. */

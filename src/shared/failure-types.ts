@@ -43,8 +43,6 @@ export const FailureType = {
   ConversationBusy: 'ConversationBusy',
   /** A model call's usage could not be committed to the usage store; the call is retried. */
   UsageNotRecorded: 'UsageNotRecorded',
-  /** A batch request expired (24 h) and BATCH_EXPIRED=fail. */
-  BatchExpired: 'BatchExpired',
   /**
    * A model call found its job's transcript incomplete in the transcript store (e.g. file stores
    * on several machines): retrying on the same store cannot help.

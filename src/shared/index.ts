@@ -4,7 +4,6 @@ export * from './job';
 export * from './messages';
 export * from './agent';
 export * from './agent-messages';
-export * from './batch';
 export * from './transcript';
 export * from './approvals';
 export * from './cost-cap';

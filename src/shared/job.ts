@@ -1,5 +1,4 @@
 /** Sandbox-safe job types shared by the API, the workflows and the activities. */
-import type { BatchInfo, BatchLaneSettings } from './batch';
 import type { WebhookSettings } from './webhook';
 
 /** Lifecycle of a chat job as clients see it. */
@@ -111,10 +110,6 @@ export interface ChatJobInput {
    * absent, and older inputs keep their reporting step.
    */
   usageByActivity?: boolean;
-  /** `batch`: the model call goes through the Message Batches lane (absent: interactive). */
-  lane?: 'batch';
-  /** Settings of the batch lane (batch jobs only). */
-  batch?: BatchLaneSettings;
   /** Completion webhook (absent: none; the job's commands are exactly those of a job without). */
   webhook?: WebhookSettings;
 }
@@ -171,10 +166,4 @@ export interface ChatJobState {
   truncated?: boolean;
   /** True when Claude was overloaded and the configured fallback model answered. */
   fallback?: boolean;
-  /** `batch` for jobs submitted to the batch lane (absent: interactive). */
-  lane?: 'batch';
-  /** Batch jobs: the batch that answered (priced at the batch discount). */
-  batchId?: string;
-  /** Batch jobs still waiting: where their request is (filled in by the API, not the workflow). */
-  batch?: BatchInfo;
 }

@@ -100,20 +100,6 @@ export const usageReportOptions: LocalActivityOptions = {
 };
 
 /**
- * Options of the batch lane's short activities (enqueue, create, poll, deliver, cancel): each is
- * one or a few API calls, retried until it succeeds — a batch's requests are waiting on it.
- * The delivering activity heartbeats while it signals a large batch's jobs.
- */
-export function batchActivityOptions(taskQueue: string): ActivityOptions {
-  return {
-    taskQueue,
-    startToCloseTimeout: '5 minutes',
-    heartbeatTimeout: '1 minute',
-    retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 },
-  };
-}
-
-/**
  * Options of a completion webhook's delivery: Temporal retries it with backoff (1 s doubling to
  * 10 min) until it is delivered or WEBHOOK_MAX_DELIVERY_MS has passed since the first attempt.
  * A 4xx other than 408/429 and a URL outside the allowed prefixes fail at once (the activity

@@ -17,7 +17,6 @@ import {
 } from '../shared';
 import { startCompletionWebhook } from './completion-webhook';
 import { claudeCallOptions, toolCallOptions } from './activity-options';
-import { batchAgentCall, createBatchLane } from './batch-lane';
 import { attemptsFromFailure, describeFailure } from './chat-workflow';
 import { boundLastModelStep, transcriptRef } from './transcript-ref';
 import { createApprovalGate } from './tool-approvals';
@@ -76,32 +75,25 @@ export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState
     claudeCallOptions(input.policy, input.activityTaskQueue, input.priority, true),
   );
   const messages: AgentMessage[] = [...input.history, { role: 'user', content: input.message }];
-  // The batch lane (docs/batch-lane.md) only for jobs submitted to it: others are unchanged.
-  const lane = input.lane === 'batch' ? createBatchLane(input) : undefined;
-  if (lane) state.lane = 'batch';
-  // By reference, calls carry only what they append: the store holds the transcript. Batch-lane
-  // calls are built from the job's history by the collector, so they keep their messages inline.
-  const ref = lane ? undefined : transcriptRef(input, messages);
+  // By reference, calls carry only what they append: the store holds the transcript.
+  const ref = transcriptRef(input, messages);
   let spentUsd = 0;
 
   try {
     for (let call = 0; ; call++) {
       const lastStep = call + 1 >= input.tools.maxSteps;
-      const request = {
+      const result = await callClaudeAgent({
         jobId: input.jobId,
         userId: input.userId,
         call,
         ...(ref ? { transcript: ref.next() } : { messages }),
         model: input.model,
         tools: input.tools.enabled,
-        toolChoice: lastStep ? ('none' as const) : ('auto' as const),
+        toolChoice: lastStep ? 'none' : 'auto',
         promptCaching: input.promptCaching,
         ...(input.usageByActivity ? { recordUsage: true } : {}),
         ...costCapField(input, spentUsd),
-      };
-      const result = lane
-        ? await batchAgentCall(lane, request, () => callClaudeAgent(request))
-        : await callClaudeAgent(request);
+      });
       if (result.costCapReached) {
         stopAtCostCap(state, result);
         break;
@@ -130,7 +122,6 @@ export async function agentWorkflow(input: AgentJobInput): Promise<AgentJobState
         completedAt: result.finishedAt,
         durationMs: Date.parse(result.finishedAt) - Date.parse(result.startedAt),
         toolUses: toolUses.length,
-        ...(result.batchId !== undefined ? { batchId: result.batchId } : {}),
       });
       if (ref) boundLastModelStep(state.steps);
       if (result.truncated) state.truncated = true;

@@ -19,7 +19,6 @@ import {
 } from '../shared';
 import { startCompletionWebhook } from './completion-webhook';
 import { claudeCallOptions } from './activity-options';
-import { batchChatCall } from './batch-lane';
 import { WORKFLOW_PATCHES } from './patches';
 import { addUsage, reportUsageLocally } from './usage-reporting';
 
@@ -58,17 +57,14 @@ export async function chatWorkflow(input: ChatJobInput): Promise<ChatJobState> {
   );
 
   try {
-    const call = () =>
-      callClaude({
-        jobId: input.jobId,
-        userId: input.userId,
-        message: input.message,
-        model: input.model,
-        // The activity commits the call's usage before it completes: nothing to report here.
-        ...(input.usageByActivity ? { recordUsage: true } : {}),
-      });
-    // The batch lane (docs/batch-lane.md) only for jobs submitted to it: others are unchanged.
-    const result = input.lane === 'batch' ? await batchChatCall(input, state, call) : await call();
+    const result = await callClaude({
+      jobId: input.jobId,
+      userId: input.userId,
+      message: input.message,
+      model: input.model,
+      // The activity commits the call's usage before it completes: nothing to report here.
+      ...(input.usageByActivity ? { recordUsage: true } : {}),
+    });
     state.status = 'completed';
     state.response = result.text;
     state.model = result.model;

@@ -4,5 +4,4 @@ export { claudeRateGovernorWorkflow } from './claude-rate-governor-workflow';
 export { agentWorkflow } from './agent-workflow';
 export { conversationWorkflow } from './conversation-workflow';
 export { usageWorkflow } from './usage-workflow';
-export { batchCollectorWorkflow } from './batch-collector-workflow';
 export { webhookDeliveryWorkflow } from './webhook-delivery-workflow';

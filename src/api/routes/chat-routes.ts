@@ -94,16 +94,9 @@ export function chatRoutes({
     if (kind !== 'chat' && !agentFeatures) {
       throw new HttpError(501, 'not_implemented', 'Agent features are not enabled here');
     }
-    // The batch lane gathers independent jobs; a conversation's turns wait on one another.
-    if (body.lane === 'batch' && kind === 'turn') {
-      throw HttpError.validation([
-        { field: 'lane', message: 'the batch lane takes plain and agent jobs, not conversations' },
-      ]);
-    }
     checkRequireApproval(body.require_approval, kind, toolNames);
     const priority = body.priority ?? DEFAULT_PRIORITY;
     const submission: Submission = {
-      ...(body.lane === 'batch' ? { lane: 'batch' as const } : {}),
       kind,
       userId,
       message: body.message,
