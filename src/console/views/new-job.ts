@@ -41,13 +41,6 @@ export const newJobView: View = (ctx) => {
     if (conversationMode.value === 'new') conversationId.value = newConversationId();
     if (conversationMode.value === 'existing') conversationId.value = '';
   });
-  const lane = h(
-    'select',
-    { id: 'lane', name: 'lane' },
-    h('option', { value: '' }, '(server default)'),
-    h('option', { value: 'interactive' }, 'interactive'),
-    h('option', { value: 'batch' }, 'batch'),
-  );
   const approval = h('input', {
     id: 'require-approval',
     name: 'require_approval',
@@ -62,7 +55,6 @@ export const newJobView: View = (ctx) => {
     if (ctx.mode === 'open') out.user_id = userId() ?? '';
     if (conversationMode.value !== 'none') out.conversation_id = conversationId.value.trim();
     if (tools.checked || conversationMode.value !== 'none') out.tools = tools.checked;
-    if (lane.value) out.lane = lane.value;
     const approvalText = approval.value.trim();
     if (approvalText) {
       out.require_approval =
@@ -89,7 +81,6 @@ export const newJobView: View = (ctx) => {
       { class: 'row' },
       field('Priority', priority),
       field('Tools', tools, 'Let the model call tools'),
-      field('Lane', lane),
     ),
     h(
       'div',
