@@ -116,7 +116,7 @@ export const envSchema = z.object({
   ADMISSION_CACHE_MS: int(0, 60_000).default(1_000),
   /** Adaptive limit on in-flight workflow starts (admission/start-limiter.ts). */
   START_LIMIT_INITIAL: int(1, 100_000).default(20),
-  START_LIMIT_MIN: z.coerce.number().min(0.05).max(100_000).default(0.1),
+  START_LIMIT_MIN: int(1, 100_000).default(2),
   START_LIMIT_MAX: int(1, 100_000).default(200),
   START_LIMIT_RTT_TOLERANCE: z.coerce.number().min(1).max(100).default(2),
   START_LIMIT_LATENCY_TARGET_MS: int(0, 60_000).default(50),

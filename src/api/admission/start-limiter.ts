@@ -2,10 +2,7 @@
 export interface StartLimiterSettings {
   /** Limit before any start has been measured. */
   initial: number;
-  /**
-   * The limit never drops below this. Below 1 the limit is a pace: one start at a time, the next
-   * one `smoothed RTT / limit` after the previous began (so `limit / RTT` starts per second).
-   */
+  /** The limit never drops below this (at least 1: some starts always probe the server). */
   min: number;
   /** Nor grows above this. */
   max: number;
@@ -41,7 +38,6 @@ export interface StartPermit {
 
 /** What metrics and `GET /queues` show. */
 export interface StartLimiterState {
-  /** The current limit: concurrent starts, or below 1 the pace (see {@link StartLimiterSettings.min}). */
   limit: number;
   inFlight: number;
   /** Windowed minimum start RTT in ms (undefined until the first sample). */
@@ -77,20 +73,18 @@ const DROP_FACTOR = 0.8;
 /** The gradient never cuts the limit by more than half in one estimate. */
 const MIN_GRADIENT = 0.5;
 
-/** The number of starts a fractional limit lets run at once (below 1 the limit paces one). */
+/** The integer limit a fractional estimate allows. */
 function allowed(limit: number): number {
   return Math.max(1, Math.floor(limit));
 }
 
 /**
  * One step of the gradient estimate (after Netflix concurrency-limits' Gradient2 and TCP Vegas):
- * `gradient = clamp(max(tolerance × minRtt, latencyTarget) / rtt, 0.5, 1)`. While starts show no
- * queueing (gradient 1) the target is `limit + √limit`: additive growth. Once they queue, the
- * target is `limit × gradient`: a multiplicative cut with no headroom, so latency alone can take
- * the limit below one start in flight, where it becomes a pace. (Gradient2's `√limit` headroom
- * under queueing held the limit at 4 or more: against a busy server whose starts took 100–150 ms,
- * 4 in flight still admitted 30 starts/s, twice what it could run, and accepted requests waited
- * ~300 ms.) The limit moves a fifth of the way to the target per sample.
+ * `gradient = clamp(max(tolerance × minRtt, latencyTarget) / rtt, 0.5, 1)`; the target is `limit × gradient +
+ * √limit` (the square root is the headroom that lets the limit grow while latency stays near the
+ * minimum); the limit moves a fifth of the way to the target. At equilibrium
+ * `gradient = 1 − 1/√limit`, e.g. a limit of 25 settles where starts take 2.5 × the minimum with
+ * a tolerance of 2. Latency alone cannot push the limit below 4 (= 4 × 0.5 + √4); losses can.
  * Exported for the unit tests of the arithmetic.
  */
 export function nextLimit(
@@ -101,7 +95,7 @@ export function nextLimit(
 ): number {
   const noQueueing = Math.max(settings.rttTolerance * minRttMs, settings.latencyTargetMs ?? 0);
   const gradient = Math.max(MIN_GRADIENT, Math.min(1, noQueueing / Math.max(rttMs, 1e-3)));
-  const target = gradient >= 1 ? limit + Math.sqrt(limit) : limit * gradient;
+  const target = limit * gradient + Math.sqrt(limit);
   const next = (1 - SMOOTHING) * limit + SMOOTHING * target;
   return Math.min(settings.max, Math.max(settings.min, next));
 }
@@ -116,9 +110,7 @@ export function limitAfterDrop(limit: number, settings: Pick<StartLimiterSetting
  * (503 `overloaded`), never queued behind the server: queueing is what made every client wait
  * seconds under overload. Each start's RTT is measured; the minimum over the last
  * one to two `minRttWindowMs` windows is the no-queueing baseline. The limit only
- * grows while at least half of it is in use, so an idle API does not inflate it. Below one start
- * in flight it paces starts: the next may begin `smoothed RTT / limit` after the previous one
- * began, so the admitted rate keeps falling with the limit instead of stopping at 1 / RTT.
+ * grows while at least half of it is in use, so an idle API does not inflate it.
  */
 export function createStartLimiter(
   settings: StartLimiterSettings,
@@ -130,15 +122,9 @@ export function createStartLimiter(
   /** Minimum of the current window, and of the one before (the baseline spans both). */
   let window = { start: now(), min: Infinity };
   let previousMin = Infinity;
-  /** Smoothed start RTT (ms), the unit of the pace below a limit of 1. */
-  let smoothedRtt: number | undefined;
-  /** When the pace lets the next start begin (only below a limit of 1). */
-  let notBefore = -Infinity;
-  let paceTimer: ReturnType<typeof setTimeout> | undefined;
 
   function recordRtt(rtt: number): number {
     const at = now();
-    smoothedRtt = smoothedRtt === undefined ? rtt : (1 - SMOOTHING) * smoothedRtt + SMOOTHING * rtt;
     if (at - window.start >= settings.minRttWindowMs) {
       previousMin = window.min;
       window = { start: at, min: rtt };
@@ -148,32 +134,17 @@ export function createStartLimiter(
     return Math.min(window.min, previousMin);
   }
 
-  /** A start may begin now: a slot is free and the pace (if any) allows it. */
-  function ready(): boolean {
-    return inFlight < allowed(limit) && now() >= notBefore;
-  }
-
   /** Requests waiting for a slot, oldest first. */
   const waiters: Array<(permit: StartPermit) => void> = [];
 
-  /** Hands freed slots to waiting requests, oldest first; wakes again when the pace allows. */
+  /** Hands freed slots to waiting requests, oldest first. */
   function wake(): void {
-    while (waiters.length > 0 && ready()) waiters.shift()!(grant());
-    if (waiters.length > 0 && inFlight < allowed(limit) && paceTimer === undefined) {
-      paceTimer = setTimeout(
-        () => {
-          paceTimer = undefined;
-          wake();
-        },
-        Math.max(0, notBefore - now()),
-      );
-    }
+    while (waiters.length > 0 && inFlight < allowed(limit)) waiters.shift()!(grant());
   }
 
   function grant(): StartPermit {
     inFlight += 1;
     const started = now();
-    if (limit < 1 && smoothedRtt !== undefined) notBefore = started + smoothedRtt / limit;
     // In use at the start of this request: the growth rule looks at demand, not at the drain.
     const busy = inFlight;
     let released = false;
@@ -192,26 +163,21 @@ export function createStartLimiter(
           // whether more would fit, so the limit may shrink but not grow.
           if (next < limit || busy * 2 >= limit) limit = next;
         }
-        if (limit >= 1) notBefore = -Infinity;
         wake();
       },
     };
   }
 
   return {
-    full: () => !ready(),
-    lineFull: () => !ready() && waiters.length >= allowed(limit),
+    full: () => inFlight >= allowed(limit),
+    lineFull: () => inFlight >= allowed(limit) && waiters.length >= allowed(limit),
     recordRefusal: () => {
       refusals += 1;
     },
-    tryAcquire: () => (!ready() || waiters.length > 0 ? undefined : grant()),
+    tryAcquire: () => (inFlight >= allowed(limit) || waiters.length > 0 ? undefined : grant()),
     acquire(maxWaitMs) {
-      if (ready() && waiters.length === 0) return Promise.resolve(grant());
+      if (inFlight < allowed(limit) && waiters.length === 0) return Promise.resolve(grant());
       if (maxWaitMs <= 0 || waiters.length >= allowed(limit)) return Promise.resolve(undefined);
-      // Paced out for longer than the wait: refuse now rather than after the wait.
-      if (inFlight < allowed(limit) && notBefore - now() > maxWaitMs) {
-        return Promise.resolve(undefined);
-      }
       return new Promise((resolve) => {
         const waiter = (permit: StartPermit) => {
           clearTimeout(timer);
@@ -223,11 +189,10 @@ export function createStartLimiter(
           resolve(undefined);
         }, maxWaitMs);
         waiters.push(waiter);
-        wake();
       });
     },
     state: () => ({
-      limit: limit >= 1 ? allowed(limit) : Math.round(limit * 100) / 100,
+      limit: allowed(limit),
       inFlight,
       ...(Number.isFinite(Math.min(window.min, previousMin))
         ? { minRttMs: Math.min(window.min, previousMin) }
